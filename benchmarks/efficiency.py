@@ -1,0 +1,78 @@
+"""Statistical efficiency: each solver's KL to the truth divided by the batch MLE's, same data.
+
+    python benchmarks/efficiency.py [--seeds 5] [--d 10]
+
+Streams n samples in mini-batches of 100 through ``partial_fit`` and prints the
+median (over seeds) of KL(true || estimate) / KL(true || batch MLE) at n = 1e4
+and 1e5, for well (condition number 10) and badly (1e6) conditioned data.
+1.0 is the best possible; see MATH.md section 5.
+"""
+
+import argparse
+import warnings
+
+import numpy as np
+from sklearn.covariance import EmpiricalCovariance
+
+from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss._covariance import kl_divergence
+
+CONFIGS = {
+    "natural (default)": {},
+    "natural invscaling+avg": dict(
+        learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
+    ),
+    **{
+        f"{s}/{p}": dict(solver=s, parametrization=p)
+        for s in ("sgd", "adam")
+        for p in ("cholesky", "precision", "covariance")
+    },
+}
+
+
+def random_gaussian(rng, d, condition):
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    covariance = (Q * np.logspace(0, np.log10(condition), d)) @ Q.T
+    return rng.normal(scale=10, size=d), covariance
+
+
+def kl_ratios(config, d, condition, checkpoints, seed, batch=100):
+    rng = np.random.default_rng(seed)
+    mu, cov = random_gaussian(rng, d, condition)
+    X = rng.multivariate_normal(mu, cov, size=checkpoints[-1])
+    est, out, start = OnlineGaussian(**config), [], 0
+    for n in checkpoints:
+        for i in range(start, n, batch):
+            est.partial_fit(X[i : i + batch])
+        start = n
+        mle = EmpiricalCovariance().fit(X[:n])
+        out.append(
+            kl_divergence(mu, cov, est.location_, est.covariance_)
+            / kl_divergence(mu, cov, mle.location_, mle.covariance_)
+        )
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--d", type=int, default=10)
+    args = parser.parse_args()
+    checkpoints = [10_000, 100_000]
+    print(f"median KL ratio to the batch MLE, d={args.d}, {args.seeds} seeds, batches of 100")
+    head = f"{'cond 1e1, n=1e4':>16s} {'n=1e5':>10s} {'cond 1e6, n=1e4':>16s} {'n=1e5':>10s}"
+    print(f"{'solver':28s} {head}")
+    warnings.simplefilter("ignore")
+    for name, config in CONFIGS.items():
+        cells = []
+        for condition in (1e1, 1e6):
+            r = np.median(
+                [kl_ratios(config, args.d, condition, checkpoints, s) for s in range(args.seeds)],
+                axis=0,
+            )
+            cells += [f"{r[0]:16.4g}", f"{r[1]:10.4g}"]
+        print(f"{name:28s} {' '.join(cells)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,503 @@
+"""The scikit-learn estimator: validation, state and bookkeeping around the core."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.linalg import cho_solve
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils.validation import check_is_fitted
+
+from ._averaging import update_average
+from ._compat import Interval, StrOptions, _fit_context, check_sample_weight, validate_data
+from ._covariance import COVARIANCE_TYPES, cholesky_or_raise, log_density, mahalanobis, regularize
+from ._parametrizations import PARAMETRIZATIONS
+from ._schedules import SCHEDULES
+from ._solvers import SOLVERS, make_solver
+
+__all__ = ["OnlineGaussian"]
+
+
+class OnlineGaussian(DensityMixin, BaseEstimator):
+    """Multivariate Gaussian fitted online by stochastic gradient ascent on the log-likelihood.
+
+    Each mini-batch moves the mean and covariance along the gradient of its
+    log-likelihood.  The default natural-gradient solver with the
+    ``'optimal'`` schedule is exactly the running maximum-likelihood estimate:
+    any chunking of the stream through :meth:`partial_fit` gives the same
+    result as :class:`~sklearn.covariance.EmpiricalCovariance` on all the data
+    (up to ``reg_covar``), in one pass and ``O(n_features**2)`` memory.
+
+    Parameters
+    ----------
+    solver : {'natural', 'sgd', 'adam'}, default='natural'
+        Update rule.
+
+        - ``'natural'``: natural gradient (Fisher-preconditioned) on
+          ``(mu, Sigma)``. Affine-invariant, so its behaviour does not depend
+          on units, offsets or conditioning, and positive definite by
+          construction.
+        - ``'sgd'``: Euclidean gradient ascent in the coordinates given by
+          `parametrization`.
+        - ``'adam'``: Adam in those coordinates.
+
+        The Euclidean solvers are here to be compared, not because they are
+        competitive: their progress scales with the condition number squared,
+        and on badly conditioned data they stay orders of magnitude further
+        from the maximum-likelihood estimate than ``'natural'`` for the same
+        data. Each of their steps is limited to a trust region (the covariance
+        may change by at most a factor 2 in any direction, the mean by one
+        standard deviation); shrunk steps are counted in `n_steps_shrunk_`.
+
+    parametrization : {'cholesky', 'precision', 'covariance'}, default='cholesky'
+        Coordinates of the ``'sgd'`` and ``'adam'`` steps: the log-diagonal
+        Cholesky factor of the covariance, the log-diagonal Cholesky factor
+        of the precision, or the covariance matrix itself (the textbook
+        update). Ignored by ``solver='natural'``.
+
+    covariance_type : {'full', 'diag', 'spherical'}, default='full'
+        Structure of the covariance. `covariance_` is always the full
+        ``(n_features, n_features)`` matrix.
+
+    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
+        Per-sample step size as a function of the total sample weight ``t``
+        seen (including the current batch); a batch of weight ``w`` takes a
+        step ``w`` times as large.
+
+        - ``'optimal'``: ``1 / t``. With ``solver='natural'`` this is the exact
+          streaming maximum-likelihood estimate.
+        - ``'constant'``: ``eta0``. Exponential forgetting with an effective
+          memory of about ``1 / eta0`` samples, for drifting streams.
+        - ``'invscaling'``: ``eta0 / t ** power_t``.
+        - ``'adaptive'``: ``eta0`` while the training loss improves; in
+          :meth:`fit`, divided by 5 each time it has not improved by `tol`
+          for `n_iter_no_change` epochs (as in SGDRegressor). In
+          :meth:`partial_fit` it is ``eta0``.
+
+    eta0 : float, default=0.01
+        Initial learning rate of the ``'constant'``, ``'invscaling'`` and
+        ``'adaptive'`` schedules.
+
+    power_t : float, default=0.6
+        Exponent of ``'invscaling'``; ``1/2 < power_t <= 1`` satisfies the
+        Robbins-Monro conditions.
+
+    average : bool or int, default=False
+        Polyak-Ruppert averaging: report the average of the iterates
+        (weighted by batch weight) instead of the last one. ``True`` averages
+        from the start; an int starts once that total sample weight is seen.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; ``'auto'`` is ``min(200, n_samples)``.
+
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the data) of :meth:`fit`.
+
+    tol : float or None, default=1e-3
+        :meth:`fit` stops when the training loss (mean negative
+        log-likelihood) has not improved by `tol` for `n_iter_no_change`
+        consecutive epochs. ``None`` runs `max_iter` epochs.
+
+    n_iter_no_change : int, default=5
+        Number of epochs without improvement before stopping.
+
+    shuffle : bool, default=True
+        Whether :meth:`fit` shuffles the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of :meth:`fit`.
+
+    warm_start : bool, default=False
+        If True, :meth:`fit` continues from the previous state and step
+        counter, as :meth:`partial_fit` does, instead of starting afresh.
+
+    reg_covar : float, default=1e-6
+        Smallest eigenvalue allowed for the correlation matrix (the
+        covariance standardized by its diagonal). Where the data determine
+        the covariance it has no effect at all, and the estimate is the
+        exact maximum-likelihood one; with fewer samples than features, a
+        constant feature or duplicated rows it fills in the missing
+        directions so that the estimate stays positive definite. Because it
+        acts on correlations, it does not depend on the units or offset of
+        any feature.
+
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    verbose : int, default=0
+        Print the loss after each epoch of :meth:`fit`.
+
+    Attributes
+    ----------
+    location_ : ndarray of shape (n_features,)
+        Estimated mean.
+
+    covariance_ : ndarray of shape (n_features, n_features)
+        Estimated covariance, after `reg_covar`.
+
+    n_features_in_ : int
+        Number of features seen during the first call.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during the first call, when they are all
+        strings.
+
+    n_samples_seen_ : int
+        Number of rows processed (including rows of weight zero).
+
+    t_ : float
+        Total sample weight processed: the ``t`` of the schedules.
+
+    n_iter_ : int
+        Epochs run by the last :meth:`fit`; each :meth:`partial_fit` adds one.
+
+    loss_curve_ : list of float
+        Mean negative log-likelihood of the training data after each epoch
+        of :meth:`fit` (not set by :meth:`partial_fit`).
+
+    n_steps_shrunk_ : int
+        Number of Euclidean steps that the trust region shrank or rejected.
+        Always 0 for ``solver='natural'``.
+
+    See Also
+    --------
+    sklearn.covariance.EmpiricalCovariance : Batch maximum-likelihood estimate.
+    sklearn.linear_model.SGDRegressor : The schedules and stopping rule followed here.
+
+    Notes
+    -----
+    The natural-gradient step on a batch with mean ``m``, covariance ``C``
+    and ``delta = m - mu`` is::
+
+        mu    <- mu + eta delta
+        Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'
+
+    Computation is in float64 whatever the input dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_onlinegauss import OnlineGaussian
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.multivariate_normal([1, -2], [[2, 0.5], [0.5, 1]], size=10_000)
+    >>> est = OnlineGaussian()
+    >>> for chunk in np.array_split(X, 10):
+    ...     est = est.partial_fit(chunk)
+    >>> est.location_.round(1)
+    array([ 1., -2.])
+    >>> np.allclose(est.covariance_, np.cov(X.T, bias=True))
+    True
+    """
+
+    _parameter_constraints = {
+        "solver": [StrOptions(set(SOLVERS))],
+        "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "average": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        solver="natural",
+        parametrization="cholesky",
+        covariance_type="full",
+        learning_rate="optimal",
+        eta0=0.01,
+        power_t=0.6,
+        average=False,
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-3,
+        n_iter_no_change=5,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        reg_covar=1e-6,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        verbose=0,
+    ):
+        self.solver = solver
+        self.parametrization = parametrization
+        self.covariance_type = covariance_type
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.average = average
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.reg_covar = reg_covar
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.verbose = verbose
+
+    # -- fitting ---------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit by epochs of shuffled mini-batches until `tol` or `max_iter`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight ``k`` counts like ``k`` copies of
+            the row. Not all zero.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, w = self._validate_input(X, sample_weight, reset=True)
+        if not w.sum() > 0:
+            raise ValueError(
+                "All sample weights are zero: fit needs at least one positive weight."
+            )
+        rng = check_random_state(self.random_state)
+        carry = self._carry() if self.warm_start and hasattr(self, "location_") else None
+        solver = self._make_solver()
+        eta0, best, no_improvement = self.eta0, np.inf, 0
+        loss_curve = []
+        for epoch in range(1, self.max_iter + 1):
+            order = rng.permutation(len(X)) if self.shuffle else None
+            carry = self._pass(solver, X, w, order, eta0, carry)
+            location, covariance, chol = self._public_moments(solver, carry)
+            loss = -np.average(log_density(X, location, chol), weights=w)
+            loss_curve.append(loss)
+            if self.verbose:
+                print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
+            if self.tol is None:
+                continue
+            no_improvement = no_improvement + 1 if loss > best - self.tol else 0
+            best = min(best, loss)
+            if no_improvement >= self.n_iter_no_change:
+                if self.learning_rate == "adaptive" and eta0 > 1e-6:
+                    eta0, no_improvement = eta0 / 5, 0
+                else:
+                    break
+        else:
+            if self.tol is not None:
+                warnings.warn(
+                    f"Maximum number of epochs ({self.max_iter}) reached before the loss "
+                    "stopped improving; increase max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        self._commit(solver, carry, location, covariance, chol, n_iter=epoch)
+        self.loss_curve_ = loss_curve
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Take one pass over `X` in mini-batches, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of the stream.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights. A chunk whose weights are all zero changes
+            nothing but `n_samples_seen_`.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        fitted = hasattr(self, "location_")
+        if fitted:
+            # _fit_context skips this for a fitted estimator's partial_fit,
+            # but set_params may have changed the hyperparameters since.
+            self._validate_params()
+        X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
+        solver = self._make_solver()
+        carry = self._pass(solver, X, w, None, self.eta0, self._carry() if fitted else None)
+        if carry[0] is None:  # nothing of positive weight seen yet
+            return self
+        self._commit(
+            solver,
+            carry,
+            *self._public_moments(solver, carry),
+            n_iter=getattr(self, "n_iter_", 0) + 1,
+        )
+        return self
+
+    def _validate_input(self, X, sample_weight, reset):
+        if sample_weight is not None:
+            # Check the weights against the raw X first, so that nothing
+            # (not even n_features_in_) is set when they are invalid.
+            check_sample_weight(sample_weight, X)
+        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        return X, check_sample_weight(sample_weight, X)
+
+    def _make_solver(self):
+        return make_solver(
+            self.solver,
+            self.parametrization,
+            self.covariance_type,
+            self.reg_covar,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        )
+
+    def _carry(self):
+        return (self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_)
+
+    def _pass(self, solver, X, w, order, eta0, carry):
+        """One pass of mini-batch steps; returns the new carry, touches nothing."""
+        state, average, t, n_seen, n_shrunk = carry or (None, None, 0.0, 0, 0)
+        schedule = SCHEDULES[self.learning_rate]
+        batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
+        start_average = 0.0 if self.average is True else self.average
+        for batch in gen_batches(len(X), batch_size):
+            rows = batch if order is None else order[batch]
+            wb = w[rows]
+            weight = wb.sum()
+            n_seen += len(wb)
+            if weight == 0:
+                continue
+            Xb, t = X[rows], t + weight
+            if state is None:
+                state = solver.init(Xb, wb)
+            else:
+                state, shrunk = solver.step(
+                    state, Xb, wb, weight * schedule(t, eta0, self.power_t)
+                )
+                n_shrunk += shrunk
+            if start_average is not False and t >= start_average:
+                average = update_average(average, *solver.moments(state), weight)
+        return state, average, t, n_seen, n_shrunk
+
+    def _public_moments(self, solver, carry):
+        state, average = carry[:2]
+        if average is not None:
+            location, covariance = average.location, average.covariance
+        else:
+            location, covariance = solver.moments(state)
+        covariance = regularize(location, covariance, self.reg_covar)
+        return location, covariance, cholesky_or_raise(covariance)
+
+    def _commit(self, solver, carry, location, covariance, chol, n_iter):
+        shrunk = carry[4] - getattr(self, "n_steps_shrunk_", 0)
+        self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
+        self.location_, self.covariance_, self._covariance_chol = location, covariance, chol
+        self.n_iter_ = n_iter
+        if shrunk > 0:
+            warnings.warn(
+                f"{shrunk} {self.solver!r} step(s) would have changed the covariance by more "
+                "than a factor 2 or left the positive-definite cone, and were shrunk. "
+                "The step size is too large for the scale of the data: use a smaller "
+                "learning rate (learning_rate='constant' or 'invscaling' with a smaller "
+                "eta0), standardize the features, or use solver='natural'.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    # -- using the fitted Gaussian ----------------------------------------------
+
+    @property
+    def precision_(self):
+        """ndarray of shape (n_features, n_features): inverse of `covariance_`."""
+        check_is_fitted(self)
+        return cho_solve((self._covariance_chol, True), np.eye(self.n_features_in_))
+
+    def _validate_test(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def score_samples(self, X):
+        """Log-density of each sample under the fitted Gaussian.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return log_density(self._validate_test(X), self.location_, self._covariance_chol)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of `X`, so that model selection maximises it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def mahalanobis(self, X):
+        """Squared Mahalanobis distance of each sample to `location_`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return mahalanobis(self._validate_test(X), self.location_, self._covariance_chol)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw samples from the fitted Gaussian.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        z = check_random_state(random_state).standard_normal((n_samples, self.n_features_in_))
+        return self.location_ + z @ self._covariance_chol.T

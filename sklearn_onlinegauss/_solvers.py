@@ -1,0 +1,193 @@
+"""One mini-batch step of each solver, on states that are plain NamedTuples.
+
+A solver holds hyperparameters only.  ``init(X, w)`` builds the state from the
+first batch (its exact weighted moments), ``step(state, X, w, eta)`` returns
+``(new_state, shrunk)`` and ``moments(state)`` returns ``(mu, Sigma)``.
+``w`` are the batch's sample weights (positive total), ``eta`` the batch's
+step size (see ``_schedules``).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.linalg import LinAlgError, cholesky, eigvalsh, solve_triangular
+
+from ._covariance import COVARIANCE_TYPES, cholesky_or_raise, regularize
+from ._optimizers import OPTIMIZERS
+from ._parametrizations import PARAMETRIZATIONS
+
+__all__ = ["SOLVERS", "Euclidean", "Natural", "batch_moments", "make_solver"]
+
+#: A Euclidean step may at most double or halve the covariance in any
+#: direction and move the mean by one standard deviation.
+TRUST_FACTOR = 2.0
+MAX_HALVINGS = 60
+
+
+def batch_moments(X, w):
+    """Total weight, weighted mean and weighted covariance about that mean.
+
+    Returns ``(W, m, C)`` with shapes ``()``, ``(n_features,)``,
+    ``(n_features, n_features)``.  Centring before the product keeps it exact
+    for data far from the origin (no ``E[xx'] - m m'`` cancellation).
+    """
+    W = w.sum()
+    m = (w @ X) / W
+    R = X - m
+    return W, m, (R.T * (w / W)) @ R
+
+
+def pool(location, covariance, m, C, eta, project):
+    """The natural-gradient step toward a batch with mean ``m`` and covariance ``C``.
+
+    Returns the new ``(location, covariance)``; exact pooling when ``eta`` is
+    the batch's share of the total weight.
+    """
+    delta = m - location
+    new = (1 - eta) * covariance + eta * C
+    new += eta * (1 - eta) * np.outer(delta, delta)
+    return location + eta * delta, project(new)
+
+
+class NaturalState(NamedTuple):
+    location: np.ndarray
+    covariance: np.ndarray
+
+
+class Natural:
+    """Natural-gradient ascent (Fisher-preconditioned), in its exact pooled form.
+
+    For a batch with mean ``m``, covariance ``C`` and ``delta = m - mu``::
+
+        mu    <- mu + eta delta
+        Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'
+
+    A convex combination for ``0 < eta <= 1`` (steps are capped at 1), hence
+    positive semi-definite without any check, and affine-invariant.  With
+    ``eta = W / t`` it is the exact weighted maximum-likelihood estimate of
+    all data seen (Chan, Golub & LeVeque pooling).
+    """
+
+    def __init__(self, project):
+        self.project = project
+
+    def init(self, X, w):
+        _, m, C = batch_moments(X, w)
+        return NaturalState(m, self.project(C))
+
+    def step(self, state, X, w, eta):
+        _, m, C = batch_moments(X, w)
+        return NaturalState(*pool(*state, m, C, min(eta, 1.0), self.project)), False
+
+    def moments(self, state):
+        return state
+
+
+class WarmupState(NamedTuple):
+    location: np.ndarray
+    covariance: np.ndarray
+    weight: float
+
+
+class EuclideanState(NamedTuple):
+    params: tuple
+    optimizer: object
+
+
+class Euclidean:
+    """Gradient ascent in a parametrization's own coordinates, with a trust region.
+
+    A step is accepted when the new state is finite, its mean moves by at most
+    one standard deviation and its covariance changes by at most a factor
+    ``TRUST_FACTOR`` in every direction (measured in the old covariance's
+    metric); otherwise it is halved until it is.  This never lets a step leave
+    the positive-definite cone, and stops the overshoot that makes the
+    textbook update diverge; ``shrunk`` reports that it happened.
+
+    A gradient step needs a nonsingular starting covariance, which a single
+    sample cannot give: until ``n_features + 1`` samples' weight has been
+    seen, the state is the exact pooled moments (:class:`WarmupState`).
+    """
+
+    def __init__(self, parametrization, optimizer, reg_covar):
+        self.parametrization = parametrization
+        self.optimizer = optimizer
+        self.reg_covar = reg_covar
+
+    def init(self, X, w):
+        W, m, C = batch_moments(X, w)
+        return self._settle(WarmupState(m, self.parametrization.project(C), W))
+
+    def _settle(self, warmup):
+        """Start gradient ascent once the exact moments have ``n_features + 1`` samples."""
+        if warmup.weight < len(warmup.location) + 1:
+            return warmup
+        covariance = regularize(warmup.location, warmup.covariance, self.reg_covar)
+        cholesky_or_raise(covariance)
+        params = self.parametrization.from_moments(warmup.location, covariance)
+        return EuclideanState(params, self.optimizer.init(params))
+
+    def step(self, state, X, w, eta):
+        if isinstance(state, WarmupState):
+            W, m, C = batch_moments(X, w)
+            pooled = pool(
+                state.location,
+                state.covariance,
+                m,
+                C,
+                W / (state.weight + W),
+                self.parametrization.project,
+            )
+            return self._settle(WarmupState(*pooled, state.weight + W)), False
+        params = state.params
+        w = w / w.sum()
+        grads = self.parametrization.gradient(params, X, w)
+        if not all(np.all(np.isfinite(g)) for g in grads):
+            return state, True
+        steps, opt_state = self.optimizer.update(grads, state.optimizer, eta)
+        location, covariance = self.parametrization.to_moments(params)
+        chol = cholesky(covariance, lower=True, check_finite=False)
+        scale = 1.0
+        for _ in range(MAX_HALVINGS):
+            candidate = tuple(p + scale * s for p, s in zip(params, steps, strict=True))
+            if self._acceptable(location, chol, candidate):
+                return EuclideanState(candidate, opt_state), scale < 1.0
+            scale *= 0.5
+        return EuclideanState(params, opt_state), True
+
+    def _acceptable(self, location, chol, candidate):
+        with np.errstate(all="ignore"):
+            try:
+                new_location, new_covariance = self.parametrization.to_moments(candidate)
+            except (LinAlgError, ValueError):
+                return False
+            if not (np.all(np.isfinite(new_location)) and np.all(np.isfinite(new_covariance))):
+                return False
+            z = solve_triangular(chol, new_location - location, lower=True, check_finite=False)
+            if z @ z > 1.0:
+                return False
+            B = solve_triangular(chol, new_covariance, lower=True, check_finite=False)
+            B = solve_triangular(chol, B.T, lower=True, check_finite=False)
+            eig = eigvalsh(0.5 * (B + B.T), check_finite=False)
+        return bool(eig[0] >= 1.0 / TRUST_FACTOR and eig[-1] <= TRUST_FACTOR)
+
+    def moments(self, state):
+        if isinstance(state, WarmupState):
+            return state.location, state.covariance
+        return self.parametrization.to_moments(state.params)
+
+
+#: Public solver names.
+SOLVERS = ("natural", *OPTIMIZERS)
+
+
+def make_solver(solver, parametrization, covariance_type, reg_covar, beta_1, beta_2, epsilon):
+    """Build the solver object named by the estimator's hyperparameters."""
+    project = COVARIANCE_TYPES[covariance_type]
+    if solver == "natural":
+        return Natural(project)
+    return Euclidean(
+        PARAMETRIZATIONS[parametrization](project),
+        OPTIMIZERS[solver](beta_1=beta_1, beta_2=beta_2, epsilon=epsilon),
+        reg_covar,
+    )
