@@ -1,0 +1,179 @@
+"""OnlineGaussian against reference implementations, and its bookkeeping."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+from sklearn.covariance import EmpiricalCovariance
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_onlinegauss import OnlineGaussian
+
+ALL_SOLVERS = [
+    {},
+    *[
+        dict(solver=s, parametrization=p)
+        for s in ("sgd", "adam")
+        for p in ("cholesky", "precision", "covariance")
+    ],
+]
+
+
+def _data(n=500, d=4, seed=0, offset=3.0):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    return rng.multivariate_normal(offset + rng.normal(size=d), A @ A.T + 0.1 * np.eye(d), n)
+
+
+def _chunks(X, sizes):
+    bounds = np.cumsum([0, *sizes])
+    return [X[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+@pytest.mark.parametrize("sizes", [[500], [1] * 500, [3, 1, 250, 6, 240], [100] * 5])
+def test_default_equals_empirical_covariance_however_the_data_is_chunked(sizes):
+    X = _data()
+    est = OnlineGaussian()
+    for chunk in _chunks(X, sizes):
+        est.partial_fit(chunk)
+    ref = EmpiricalCovariance().fit(X)
+    # Rounding only: the pooled updates are exact and reg_covar does not act
+    # on a well-determined covariance.
+    np.testing.assert_allclose(est.location_, ref.location_, rtol=1e-12)
+    np.testing.assert_allclose(est.covariance_, ref.covariance_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(est.precision_, ref.precision_, rtol=1e-8)
+    assert est.n_samples_seen_ == 500 and est.t_ == 500.0
+
+
+def test_fit_equals_chunked_partial_fit_and_fitting_twice_changes_nothing():
+    X = _data()
+    fitted = OnlineGaussian(random_state=0).fit(X)
+    streamed = OnlineGaussian(batch_size=64)
+    for chunk in np.array_split(X, 7):
+        streamed.partial_fit(chunk)
+    np.testing.assert_allclose(fitted.covariance_, streamed.covariance_, rtol=1e-10)
+    refit = OnlineGaussian(random_state=0).fit(X).fit(X)
+    np.testing.assert_array_equal(refit.covariance_, fitted.covariance_)
+    np.testing.assert_array_equal(refit.location_, fitted.location_)
+
+
+def test_integer_weights_equal_repeated_rows():
+    X = _data(60)
+    w = np.random.default_rng(1).integers(0, 4, len(X))
+    weighted = OnlineGaussian(batch_size=7).partial_fit(X, sample_weight=w)
+    repeated = OnlineGaussian(batch_size=7).partial_fit(np.repeat(X, w, axis=0))
+    np.testing.assert_allclose(weighted.location_, repeated.location_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.covariance_, repeated.covariance_, rtol=1e-10)
+    assert weighted.t_ == w.sum() and weighted.n_samples_seen_ == 60
+
+
+def test_all_zero_weight_chunk_is_a_no_op_in_partial_fit_and_an_error_in_fit():
+    X = _data()
+    est = OnlineGaussian().partial_fit(X)
+    before = est.covariance_.copy()
+    est.partial_fit(X[:10] + 100, sample_weight=np.zeros(10))
+    np.testing.assert_array_equal(est.covariance_, before)
+    assert est.t_ == 500
+    with pytest.raises(ValueError, match="weights are zero"):
+        OnlineGaussian().fit(X, sample_weight=np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("params", ALL_SOLVERS + [dict(covariance_type="diag")])
+def test_score_samples_and_mahalanobis_match_references(params):
+    X = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est = OnlineGaussian(**params, max_iter=2, tol=None).fit(X)
+    ref = multivariate_normal(est.location_, est.covariance_)
+    np.testing.assert_allclose(est.score_samples(X), ref.logpdf(X), rtol=1e-10)
+    assert est.score(X) == pytest.approx(ref.logpdf(X).mean(), rel=1e-10)
+    emp = EmpiricalCovariance().fit(X)
+    emp.location_, emp.precision_ = est.location_, est.precision_
+    np.testing.assert_allclose(est.mahalanobis(X), emp.mahalanobis(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_structured_covariances_are_the_structured_mle(covariance_type):
+    X = _data()
+    est = OnlineGaussian(covariance_type=covariance_type)
+    for chunk in np.array_split(X, 9):
+        est.partial_fit(chunk)
+    variances = X.var(axis=0)
+    expected = np.diag(variances if covariance_type == "diag" else np.full(4, variances.mean()))
+    np.testing.assert_allclose(est.covariance_, expected, rtol=1e-10)
+
+
+def test_sample_has_the_fitted_moments():
+    est = OnlineGaussian().fit(_data())
+    draws = est.sample(200_000, random_state=0)
+    assert draws.shape == (200_000, 4)
+    # Standard errors of a mean and a covariance entry from 2e5 draws; 5 SE.
+    se_mean = np.sqrt(np.diag(est.covariance_) / 200_000)
+    np.testing.assert_array_less(np.abs(draws.mean(0) - est.location_), 5 * se_mean)
+    var = np.diag(est.covariance_)
+    se_cov = np.sqrt((np.outer(var, var) + est.covariance_**2) / 200_000)
+    np.testing.assert_array_less(np.abs(np.cov(draws.T) - est.covariance_), 5 * se_cov)
+    np.testing.assert_array_equal(est.sample(3, random_state=1), est.sample(3, random_state=1))
+    with pytest.raises(ValueError, match="n_samples"):
+        est.sample(0)
+
+
+def test_fit_stops_on_tol_and_warns_at_max_iter():
+    X = _data()
+    est = OnlineGaussian(random_state=0).fit(X)
+    # The exact estimate does not change after the first epoch: the loss is
+    # flat, so fit stops after n_iter_no_change further epochs.
+    assert est.n_iter_ == 1 + est.n_iter_no_change
+    assert len(est.loss_curve_) == est.n_iter_
+    assert est.loss_curve_[0] == pytest.approx(-est.score(X))
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        OnlineGaussian(max_iter=2).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert OnlineGaussian(max_iter=2, tol=None).fit(X).n_iter_ == 2
+
+
+def test_adaptive_rate_divides_eta0_when_the_loss_stalls(capsys):
+    X = _data()
+    OnlineGaussian(
+        learning_rate="adaptive",
+        eta0=0.5,
+        n_iter_no_change=1,
+        max_iter=4,
+        tol=10.0,
+        verbose=1,
+        random_state=0,
+    ).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    rates = [float(line.rsplit("eta0: ", 1)[1]) for line in lines]
+    # Each line shows the rate used in that epoch. The first epoch improves on
+    # +inf; with tol=10 every later one stalls and divides the rate by 5.
+    assert rates == [0.5, 0.5, 0.1, 0.02]
+
+
+def test_warm_start_continues_the_stream():
+    X = _data()
+    est = OnlineGaussian(warm_start=True, max_iter=1, tol=None).fit(X[:200]).fit(X[200:])
+    np.testing.assert_allclose(est.covariance_, np.cov(X.T, bias=True), rtol=1e-10)
+    cold = OnlineGaussian(max_iter=1, tol=None).fit(X[:200]).fit(X[200:])
+    np.testing.assert_allclose(cold.covariance_, np.cov(X[200:].T, bias=True), rtol=1e-10)
+
+
+def test_averaging_starts_at_the_requested_weight():
+    X = _data(400)
+    est = OnlineGaussian(learning_rate="constant", eta0=0.05, average=300, batch_size=50)
+    est.partial_fit(X[:250])
+    assert est._average is None
+    est.partial_fit(X[250:])
+    assert est._average.weight == 150  # batches ending at t = 300, 350, 400
+
+
+def test_more_features_than_samples_gives_a_valid_gaussian():
+    X = np.random.default_rng(0).normal(size=(10, 50))
+    est = OnlineGaussian().fit(X)
+    np.linalg.cholesky(est.covariance_)
+    assert np.all(np.isfinite(est.score_samples(X)))
+    one = OnlineGaussian().partial_fit(X[:1])
+    np.linalg.cholesky(one.covariance_)
+    assert np.all(np.isfinite(one.score_samples(X)))
