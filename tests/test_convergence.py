@@ -1,0 +1,142 @@
+"""The behaviour the library exists for: convergence, efficiency, tracking.
+
+Tolerances come from the theory in MATH.md, not from tuning:
+* at a constant rate ``a`` a one-sample-at-a-time iterate fluctuates with
+  variance ~ a/2 (in sigma units for the mean and log-standard-deviation);
+* the batch MLE's KL from the truth is the efficiency reference, on the same data.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.covariance import EmpiricalCovariance
+
+from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss._covariance import kl_divergence
+
+EUCLIDEAN = [
+    dict(solver=s, parametrization=p)
+    for s in ("sgd", "adam")
+    for p in ("cholesky", "precision", "covariance")
+]
+
+
+def random_gaussian(rng, d, condition):
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return rng.normal(scale=10, size=d), (Q * np.logspace(0, np.log10(condition), d)) @ Q.T
+
+
+def stream(est, X, batch):
+    for i in range(0, len(X), batch):
+        est.partial_fit(X[i : i + batch])
+    return est
+
+
+@pytest.mark.parametrize(
+    "params", [{}, *EUCLIDEAN], ids=lambda p: "/".join(p.values()) or "natural"
+)
+def test_motivating_case_converges_one_sample_at_a_time(params):
+    """mu += a grad_mu, Sigma += a grad_Sigma with a = 0.002 on N(0, 1), for every solver."""
+    a, n = 0.002, 8000
+    X = np.random.default_rng(0).normal(size=(n, 1))
+    est = OnlineGaussian(**params, learning_rate="constant", eta0=a)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        for x in X:
+            est.partial_fit(x[None])
+    assert np.isfinite(est.covariance_).all()
+    # Stationary standard deviation sqrt(a/2) of the mean and of log sigma
+    # (so 2 sqrt(a/2) for the variance); relaxation takes ~1/a to 2/a steps,
+    # far fewer than n. Five standard deviations:
+    sd = np.sqrt(a / 2)
+    assert abs(est.location_[0]) < 5 * sd
+    assert abs(est.covariance_[0, 0] - 1) < 5 * 2 * sd
+    # The trust region may act in the first steps from a 2-sample start, not after.
+    assert est.n_steps_shrunk_ < 100
+
+
+@pytest.mark.parametrize("offset", [0.0, 1000.0])
+def test_default_converges_whatever_the_scale_and_offset(offset):
+    rng = np.random.default_rng(0)
+    scales = np.logspace(-4, 4, 5)
+    A = rng.normal(size=(5, 5))
+    X = offset + rng.multivariate_normal(np.zeros(5), A @ A.T + np.eye(5), 20_000) * scales
+    est = stream(OnlineGaussian(), X, 100)
+    ref = EmpiricalCovariance().fit(X)
+    # Compare in each feature's own units (correlation scale). The mean of a
+    # feature at 1000 with sd 1e-4 is only resolved to eps * 1000 / 1e-4 sd per
+    # rounding, and the running mean is rounded once per batch (200 batches).
+    s = np.sqrt(np.diag(ref.covariance_))
+    resolution = np.finfo(float).eps * (abs(offset) / s + 1) * len(X) / 100
+    np.testing.assert_allclose(
+        est.covariance_ / np.outer(s, s), ref.covariance_ / np.outer(s, s), atol=1e-9
+    )
+    np.testing.assert_array_less(np.abs(est.location_ - ref.location_) / s, resolution)
+
+
+def _kl_ratios(params, d, condition, checkpoints, seed, batch=100):
+    rng = np.random.default_rng(seed)
+    mu, cov = random_gaussian(rng, d, condition)
+    X = rng.multivariate_normal(mu, cov, size=checkpoints[-1])
+    est, ratios, start = OnlineGaussian(**params), [], 0
+    for n in checkpoints:
+        stream(est, X[start:n], batch)
+        start = n
+        mle = EmpiricalCovariance().fit(X[:n])
+        ratios.append(
+            kl_divergence(mu, cov, est.location_, est.covariance_)
+            / kl_divergence(mu, cov, mle.location_, mle.covariance_)
+        )
+    return ratios
+
+
+@pytest.mark.parametrize("condition", [1e1, 1e6])
+def test_default_is_as_efficient_as_the_batch_mle(condition):
+    (ratio,) = _kl_ratios({}, 10, condition, [100_000], seed=0)
+    assert ratio == pytest.approx(1.0, abs=0.02)
+
+
+def test_natural_invscaling_with_averaging_is_nearly_efficient():
+    """MATH.md 4: Polyak-Ruppert averaging with power_t in (1/2, 1) reaches the MLE's rate."""
+    params = dict(learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True)
+    ratios = [_kl_ratios(params, 10, 1e6, [10_000, 100_000], seed) for seed in range(5)]
+    at_1e4, at_1e5 = np.median(ratios, axis=0)
+    assert at_1e4 < 1.2 and at_1e5 < 1.1
+
+
+@pytest.mark.parametrize("params", EUCLIDEAN, ids=lambda p: "/".join(p.values()))
+def test_euclidean_solvers_are_slow_on_badly_conditioned_data_but_improve(params):
+    """Their progress scales with the condition number squared: documented, not hidden."""
+    rng = np.random.default_rng(0)
+    mu, cov = random_gaussian(rng, 10, 1e6)
+    X = rng.multivariate_normal(mu, cov, size=100_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est = stream(OnlineGaussian(**params), X[:1000], 100)
+        kl_small = kl_divergence(mu, cov, est.location_, est.covariance_)
+        stream(est, X[1000:], 100)
+    kl_large = kl_divergence(mu, cov, est.location_, est.covariance_)
+    mle = EmpiricalCovariance().fit(X)
+    assert np.isfinite(kl_large)
+    assert kl_large < kl_small
+    # Far from efficient: at least 100 times the MLE's KL (measured 500-1600x).
+    assert kl_large > 100 * kl_divergence(mu, cov, mle.location_, mle.covariance_)
+
+
+def test_constant_rate_tracks_a_jump_with_memory_one_over_eta0():
+    eta0 = 0.01
+    rng = np.random.default_rng(0)
+    before, after = rng.normal(size=(2000, 1)), 5.0 + rng.normal(size=(500, 1))
+    est = OnlineGaussian(learning_rate="constant", eta0=eta0, batch_size=1).partial_fit(before)
+    # One-sample steps: E[mu_k] = 5 (1 - (1 - eta0)^k) after k samples of the new
+    # distribution; stationary sd of the mean is sqrt(eta0 / (2 - eta0)).
+    sd = np.sqrt(eta0 / (2 - eta0))
+    means = []
+    for k in (100, 400):
+        est.partial_fit(after[len(means) and 100 : k])
+        means.append(est.location_[0])
+    assert means[0] == pytest.approx(5 * (1 - (1 - eta0) ** 100), abs=5 * sd)
+    assert means[1] == pytest.approx(5 * (1 - (1 - eta0) ** 400), abs=5 * sd)
+    # An 'optimal' (1/t) estimate would still be near 5 * 400 / 2400 = 0.83.
+    assert means[1] > 4.5
