@@ -44,12 +44,18 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         - ``'adam'``: Adam in those coordinates.
 
         The Euclidean solvers are here to be compared, not because they are
-        competitive: their progress scales with the condition number squared,
-        and on badly conditioned data they stay orders of magnitude further
-        from the maximum-likelihood estimate than ``'natural'`` for the same
-        data. Each of their steps is limited to a trust region (the covariance
-        may change by at most a factor 2 in any direction, the mean by one
-        standard deviation); shrunk steps are counted in `n_steps_shrunk_`.
+        competitive: their progress scales with the condition number squared.
+        Measured by ``benchmarks/efficiency.py`` (d=10, 1e5 samples in batches
+        of 100, default schedule), the KL divergence to the true distribution
+        is 1.0 times the batch MLE's for ``'natural'`` at condition number 10
+        and 1e6 alike, but 3-400 times it for ``'sgd'`` / ``'adam'`` at
+        condition 10 and 500-1500 times at condition 1e6 (still decreasing
+        with more data). Each Euclidean step is limited to a trust region (the
+        covariance may change by at most a factor 2 in any direction, the mean
+        by one standard deviation); shrunk steps are counted in
+        `n_steps_shrunk_`. They start from the exact moments of the first
+        ``n_features + 1`` samples, since a gradient step needs a
+        nonsingular covariance.
 
     parametrization : {'cholesky', 'precision', 'covariance'}, default='cholesky'
         Coordinates of the ``'sgd'`` and ``'adam'`` steps: the log-diagonal
