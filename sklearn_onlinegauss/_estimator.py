@@ -2,6 +2,7 @@
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import cho_solve
@@ -18,6 +19,19 @@ from ._schedules import SCHEDULES
 from ._solvers import SOLVERS, make_solver
 
 __all__ = ["OnlineGaussian"]
+
+
+class _Carry(NamedTuple):
+    """Everything a pass of mini-batches reads and returns."""
+
+    state: object
+    average: object
+    t: float
+    n_seen: int
+    n_shrunk: int
+
+
+_EMPTY = _Carry(None, None, 0.0, 0, 0)
 
 
 class OnlineGaussian(DensityMixin, BaseEstimator):
@@ -157,7 +171,8 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         strings.
 
     n_samples_seen_ : int
-        Number of rows processed (including rows of weight zero).
+        Number of rows of positive weight processed (a row of weight zero
+        counts as absent).
 
     t_ : float
         Total sample weight processed: the ``t`` of the schedules.
@@ -295,14 +310,15 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                 "All sample weights are zero: fit needs at least one positive weight."
             )
         rng = check_random_state(self.random_state)
-        carry = self._carry() if self.warm_start and hasattr(self, "location_") else None
         solver = self._make_solver()
+        carry = self._carry() if self.warm_start and hasattr(self, "_state") else _EMPTY
+        start = carry
         eta0, best, no_improvement = self.eta0, np.inf, 0
         loss_curve = []
         for epoch in range(1, self.max_iter + 1):
             order = rng.permutation(len(X)) if self.shuffle else None
             carry = self._pass(solver, X, w, order, eta0, carry)
-            location, covariance, chol = self._public_moments(solver, carry)
+            location, _, chol = self._moments(solver, carry.state, carry.average)
             loss = -np.average(log_density(X, location, chol), weights=w)
             loss_curve.append(loss)
             if self.verbose:
@@ -324,7 +340,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=3,
                 )
-        self._commit(solver, carry, location, covariance, chol, n_iter=epoch)
+        self._commit(solver, start, carry, epoch, self._param_values())
         self.loss_curve_ = loss_curve
         return self
 
@@ -340,38 +356,73 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights. A chunk whose weights are all zero changes
-            nothing but `n_samples_seen_`.
+            nothing.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        fitted = hasattr(self, "location_")
-        if fitted:
-            # _fit_context skips this for a fitted estimator's partial_fit,
-            # but set_params may have changed the hyperparameters since.
+        fitted = hasattr(self, "_state")
+        params = self._param_values()
+        if fitted and params != self._validated_params:
+            # _fit_context skips validation for a fitted estimator's
+            # partial_fit; the hyperparameters may have changed since.
             self._validate_params()
+            if self._structure() != self._solver_structure:
+                raise ValueError(
+                    f"The state was learned with {self._solver_structure} (solver, "
+                    "parametrization, covariance_type) and cannot continue as "
+                    f"{self._structure()}. Call fit to start afresh."
+                )
         X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
-        solver = self._make_solver()
-        carry = self._pass(solver, X, w, None, self.eta0, self._carry() if fitted else None)
-        if carry[0] is None:  # nothing of positive weight seen yet
+        if not w.any():
             return self
-        self._commit(
-            solver,
-            carry,
-            *self._public_moments(solver, carry),
-            n_iter=getattr(self, "n_iter_", 0) + 1,
-        )
+        solver = self._make_solver()
+        start = self._carry() if fitted else _EMPTY
+        carry = self._pass(solver, X, w, None, self.eta0, start)
+        self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
+
+    def _param_values(self):
+        return tuple(getattr(self, name) for name in self._parameter_constraints)
+
+    def _structure(self):
+        """The hyperparameters that fix what the learned state means."""
+        parametrization = None if self.solver == "natural" else self.parametrization
+        return self.solver, parametrization, self.covariance_type
 
     def _validate_input(self, X, sample_weight, reset):
         if sample_weight is not None:
             # Check the weights against the raw X first, so that nothing
             # (not even n_features_in_) is set when they are invalid.
             check_sample_weight(sample_weight, X)
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        if reset or not self._is_plain_valid_array(X):
+            X = validate_data(self, X, reset=reset, dtype=np.float64)
+        else:
+            X = np.asarray(X, dtype=np.float64)
+        if sample_weight is None:
+            return X, np.ones(len(X))
         return X, check_sample_weight(sample_weight, X)
+
+    def _is_plain_valid_array(self, X):
+        """Whether ``validate_data(reset=False)`` would accept ``X`` unchanged.
+
+        A shortcut for the streaming case (many calls on small arrays), where
+        ``validate_data`` costs more than the update itself: a 2-D real
+        ndarray of the fitted width with finite values, for an estimator
+        fitted without feature names. Anything else goes through
+        ``validate_data`` and gets its errors and warnings.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and X.dtype.kind in "fiu"
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        )
 
     def _make_solver(self):
         return make_solver(
@@ -385,11 +436,13 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         )
 
     def _carry(self):
-        return (self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_)
+        return _Carry(
+            self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_
+        )
 
     def _pass(self, solver, X, w, order, eta0, carry):
         """One pass of mini-batch steps; returns the new carry, touches nothing."""
-        state, average, t, n_seen, n_shrunk = carry or (None, None, 0.0, 0, 0)
+        state, average, t, n_seen, n_shrunk = carry
         schedule = SCHEDULES[self.learning_rate]
         batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
         start_average = 0.0 if self.average is True else self.average
@@ -397,9 +450,9 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             rows = batch if order is None else order[batch]
             wb = w[rows]
             weight = wb.sum()
-            n_seen += len(wb)
             if weight == 0:
                 continue
+            n_seen += np.count_nonzero(wb)
             Xb, t = X[rows], t + weight
             if state is None:
                 state = solver.init(Xb, wb)
@@ -410,10 +463,10 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                 n_shrunk += shrunk
             if start_average is not False and t >= start_average:
                 average = update_average(average, *solver.moments(state), weight)
-        return state, average, t, n_seen, n_shrunk
+        return _Carry(state, average, t, n_seen, n_shrunk)
 
-    def _public_moments(self, solver, carry):
-        state, average = carry[:2]
+    def _moments(self, solver, state, average):
+        """``(location, covariance, cholesky factor)`` reported for a state."""
         if average is not None:
             location, covariance = average.location, average.covariance
         else:
@@ -421,11 +474,16 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         covariance = regularize(location, covariance, self.reg_covar)
         return location, covariance, cholesky_or_raise(covariance)
 
-    def _commit(self, solver, carry, location, covariance, chol, n_iter):
-        shrunk = carry[4] - getattr(self, "n_steps_shrunk_", 0)
+    def _fitted_moments(self):
+        check_is_fitted(self, "_state")
+        return self._moments(self._solver, self._state, self._average)
+
+    def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
-        self.location_, self.covariance_, self._covariance_chol = location, covariance, chol
+        self._solver, self._solver_structure = solver, self._structure()
+        self._validated_params = params
         self.n_iter_ = n_iter
+        shrunk = carry.n_shrunk - start.n_shrunk
         if shrunk > 0:
             warnings.warn(
                 f"{shrunk} {self.solver!r} step(s) would have changed the covariance by more "
@@ -439,15 +497,28 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
 
     # -- using the fitted Gaussian ----------------------------------------------
 
+    # Computed from the learned state when read, so that a streaming update
+    # costs only the update (no Cholesky factorization per call).
+
+    @property
+    def location_(self):
+        """ndarray of shape (n_features,): estimated mean."""
+        return self._fitted_moments()[0]
+
+    @property
+    def covariance_(self):
+        """ndarray of shape (n_features, n_features): estimated covariance."""
+        return self._fitted_moments()[1]
+
     @property
     def precision_(self):
         """ndarray of shape (n_features, n_features): inverse of `covariance_`."""
-        check_is_fitted(self)
-        return cho_solve((self._covariance_chol, True), np.eye(self.n_features_in_))
+        chol = self._fitted_moments()[2]
+        return cho_solve((chol, True), np.eye(len(chol)))
 
     def _validate_test(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        location, _, chol = self._fitted_moments()
+        return validate_data(self, X, reset=False, dtype=np.float64), location, chol
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted Gaussian.
@@ -460,7 +531,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return log_density(self._validate_test(X), self.location_, self._covariance_chol)
+        return log_density(*self._validate_test(X))
 
     def score(self, X, y=None):
         """Mean log-likelihood of `X`, so that model selection maximises it.
@@ -488,7 +559,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return mahalanobis(self._validate_test(X), self.location_, self._covariance_chol)
+        return mahalanobis(*self._validate_test(X))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted Gaussian.
@@ -502,8 +573,8 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
+        location, _, chol = self._fitted_moments()
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        z = check_random_state(random_state).standard_normal((n_samples, self.n_features_in_))
-        return self.location_ + z @ self._covariance_chol.T
+        z = check_random_state(random_state).standard_normal((n_samples, len(location)))
+        return location + z @ chol.T

@@ -65,7 +65,7 @@ def test_integer_weights_equal_repeated_rows():
     repeated = OnlineGaussian(batch_size=7).partial_fit(np.repeat(X, w, axis=0))
     np.testing.assert_allclose(weighted.location_, repeated.location_, rtol=1e-12)
     np.testing.assert_allclose(weighted.covariance_, repeated.covariance_, rtol=1e-10)
-    assert weighted.t_ == w.sum() and weighted.n_samples_seen_ == 60
+    assert weighted.t_ == w.sum() and weighted.n_samples_seen_ == np.count_nonzero(w)
 
 
 def test_all_zero_weight_chunk_is_a_no_op_in_partial_fit_and_an_error_in_fit():
