@@ -27,7 +27,8 @@ def textbook(start_variance):
 
 print(f"N(0, 1) data, a = {A}, {len(X)} samples one at a time\n")
 for start in (0.001, 0.01, 1.0, 100.0):
-    print(f"{'textbook, start variance ' + str(start):58s} {textbook(start)}")
+    label = f"textbook, start variance {start}"
+    print(f"{label:58s} {textbook(start)}")
 for params in (
     dict(solver="natural"),
     dict(solver="sgd", parametrization="covariance"),
