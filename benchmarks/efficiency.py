@@ -12,10 +12,9 @@ import argparse
 import warnings
 
 import numpy as np
-from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian
-from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss._experiments import kl_ratios
 
 CONFIGS = {
     "natural (default)": {},
@@ -28,29 +27,6 @@ CONFIGS = {
         for p in ("cholesky", "precision", "covariance")
     },
 }
-
-
-def random_gaussian(rng, d, condition):
-    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    covariance = (Q * np.logspace(0, np.log10(condition), d)) @ Q.T
-    return rng.normal(scale=10, size=d), covariance
-
-
-def kl_ratios(config, d, condition, checkpoints, seed, batch=100):
-    rng = np.random.default_rng(seed)
-    mu, cov = random_gaussian(rng, d, condition)
-    X = rng.multivariate_normal(mu, cov, size=checkpoints[-1])
-    est, out, start = OnlineGaussian(**config), [], 0
-    for n in checkpoints:
-        for i in range(start, n, batch):
-            est.partial_fit(X[i : i + batch])
-        start = n
-        mle = EmpiricalCovariance().fit(X[:n])
-        out.append(
-            kl_divergence(mu, cov, est.location_, est.covariance_)
-            / kl_divergence(mu, cov, mle.location_, mle.covariance_)
-        )
-    return out
 
 
 def main():
@@ -67,7 +43,10 @@ def main():
         cells = []
         for condition in (1e1, 1e6):
             r = np.median(
-                [kl_ratios(config, args.d, condition, checkpoints, s) for s in range(args.seeds)],
+                [
+                    kl_ratios(OnlineGaussian(**config), args.d, condition, checkpoints, seed)
+                    for seed in range(args.seeds)
+                ],
                 axis=0,
             )
             cells += [f"{r[0]:16.4g}", f"{r[1]:10.4g}"]

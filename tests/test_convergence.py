@@ -14,17 +14,13 @@ from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss._experiments import kl_ratios, random_gaussian
 
 EUCLIDEAN = [
     dict(solver=s, parametrization=p)
     for s in ("sgd", "adam")
     for p in ("cholesky", "precision", "covariance")
 ]
-
-
-def random_gaussian(rng, d, condition):
-    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-    return rng.normal(scale=10, size=d), (Q * np.logspace(0, np.log10(condition), d)) @ Q.T
 
 
 def stream(est, X, batch):
@@ -75,32 +71,18 @@ def test_default_converges_whatever_the_scale_and_offset(offset):
     np.testing.assert_array_less(np.abs(est.location_ - ref.location_) / s, resolution)
 
 
-def _kl_ratios(params, d, condition, checkpoints, seed, batch=100):
-    rng = np.random.default_rng(seed)
-    mu, cov = random_gaussian(rng, d, condition)
-    X = rng.multivariate_normal(mu, cov, size=checkpoints[-1])
-    est, ratios, start = OnlineGaussian(**params), [], 0
-    for n in checkpoints:
-        stream(est, X[start:n], batch)
-        start = n
-        mle = EmpiricalCovariance().fit(X[:n])
-        ratios.append(
-            kl_divergence(mu, cov, est.location_, est.covariance_)
-            / kl_divergence(mu, cov, mle.location_, mle.covariance_)
-        )
-    return ratios
-
-
 @pytest.mark.parametrize("condition", [1e1, 1e6])
 def test_default_is_as_efficient_as_the_batch_mle(condition):
-    (ratio,) = _kl_ratios({}, 10, condition, [100_000], seed=0)
+    (ratio,) = kl_ratios(OnlineGaussian(), 10, condition, [100_000], seed=0)
     assert ratio == pytest.approx(1.0, abs=0.02)
 
 
 def test_natural_invscaling_with_averaging_is_nearly_efficient():
     """MATH.md 4: Polyak-Ruppert averaging with power_t in (1/2, 1) reaches the MLE's rate."""
     params = dict(learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True)
-    ratios = [_kl_ratios(params, 10, 1e6, [10_000, 100_000], seed) for seed in range(5)]
+    ratios = [
+        kl_ratios(OnlineGaussian(**params), 10, 1e6, [10_000, 100_000], seed) for seed in range(5)
+    ]
     at_1e4, at_1e5 = np.median(ratios, axis=0)
     assert at_1e4 < 1.2 and at_1e5 < 1.1
 
