@@ -141,7 +141,8 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         constant feature or duplicated rows it fills in the missing
         directions so that the estimate stays positive definite. Because it
         acts on correlations, it does not depend on the units or offset of
-        any feature.
+        any feature. It is applied when the estimate is read, so changing it
+        takes effect without refitting.
 
     beta_1 : float, default=0.9
         Adam's decay rate of the first-moment estimate.
