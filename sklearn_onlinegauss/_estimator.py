@@ -32,6 +32,7 @@ class _Carry(NamedTuple):
 
 
 _EMPTY = _Carry(None, None, 0.0, 0, 0)
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class OnlineGaussian(DensityMixin, BaseEstimator):
@@ -398,8 +399,21 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             # Check the weights against the raw X first, so that nothing
             # (not even n_features_in_) is set when they are invalid.
             check_sample_weight(sample_weight, X)
-        if reset or not self._is_plain_valid_array(X):
-            X = validate_data(self, X, reset=reset, dtype=np.float64)
+        if reset:
+            # validate_data records the feature names before it checks the
+            # values: put back what was there if X turns out invalid.
+            before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
+            try:
+                X = validate_data(self, X, reset=True, dtype=np.float64)
+            except Exception:
+                for name in _INPUT_ATTRIBUTES:
+                    if name in before:
+                        setattr(self, name, before[name])
+                    else:
+                        self.__dict__.pop(name, None)
+                raise
+        elif not self._is_plain_valid_array(X):
+            X = validate_data(self, X, reset=False, dtype=np.float64)
         else:
             X = np.asarray(X, dtype=np.float64)
         if sample_weight is None:

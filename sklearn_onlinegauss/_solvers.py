@@ -33,8 +33,10 @@ def batch_moments(X, w):
     """
     W = w.sum()
     m = (w @ X) / W
-    R = X - m
-    return W, m, (R.T * (w / W)) @ R
+    R = (X - m) * np.sqrt(w / W)[:, None]
+    # R.T @ R of one buffer is a symmetric rank-k update (SYRK): half the
+    # flops of a general product, and exactly symmetric.
+    return W, m, R.T @ R
 
 
 def pool(location, covariance, m, C, eta, project):
