@@ -235,3 +235,27 @@ def test_assert_same_state_detects_a_changed_state():
     other.partial_fit(_data(5, seed=1))
     with pytest.raises(AssertionError, match="_state"):
         assert_same_state(est, other)
+
+
+@pytest.mark.parametrize(
+    "change", [dict(solver="sgd"), dict(covariance_type="diag"), dict(solver="adam")]
+)
+def test_changing_what_the_state_means_between_partial_fits_is_refused(change):
+    est = _fitted({})
+    before = copy.deepcopy(est)
+    est.set_params(**change)
+    with pytest.raises(ValueError, match="cannot continue.*Call fit"):
+        est.partial_fit(_data(10))
+    est.set_params(**before.get_params())
+    assert_same_state(est, before)
+    # Settings that do not change the meaning of the state can change freely.
+    est.set_params(parametrization="precision", learning_rate="constant", eta0=0.2)
+    est.partial_fit(_data(10))
+
+
+def test_reg_covar_applies_when_read():
+    est = OnlineGaussian(reg_covar=0.0).partial_fit(np.ones((5, 2)) * [1.0, 2.0])
+    with pytest.raises(ValueError, match="Increase reg_covar"):
+        _ = est.covariance_
+    est.set_params(reg_covar=1e-6)
+    np.linalg.cholesky(est.covariance_)
