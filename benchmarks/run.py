@@ -1,0 +1,207 @@
+"""Speed and memory of OnlineGaussian, side by side with the baselines, in one run.
+
+    python benchmarks/run.py            # full run (a few minutes)
+    python benchmarks/run.py --quick    # smaller sizes, for a smoke test
+
+Every figure is a ratio against a baseline timed in the same run (best of
+``--repeat`` runs each), since absolute times on a shared machine are noise.
+river (``pip install river``) is optional: without it the one-row comparison
+is skipped.
+
+1. Mini-batch ``partial_fit`` throughput against ``EmpiricalCovariance().fit``,
+   ``np.cov`` and the SYRK limit ``X.T @ X`` on the same array.
+2. One-row ``partial_fit`` against river's ``MultivariateGaussian.update``.
+3. Every solver: samples and time to a KL within 10% of the batch MLE's.
+4. Peak memory (tracemalloc) while streaming rows: it must not grow with them.
+"""
+
+import argparse
+import platform
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.covariance import EmpiricalCovariance
+from threadpoolctl import threadpool_info
+
+from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss._experiments import random_gaussian
+
+
+def best_time(repeat, fn, *args):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def gram(X):
+    return X.T @ X
+
+
+def fit_empirical(X):
+    return EmpiricalCovariance().fit(X)
+
+
+def one_row_stream(X, params):
+    est = OnlineGaussian(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for x in X:
+            est.partial_fit(x[None])
+
+
+def river_stream(rows, MultivariateGaussian):
+    g = MultivariateGaussian()
+    for r in rows:
+        g.update(r)
+
+
+def stream(est, X, batch_size):
+    for i in range(0, len(X), batch_size):
+        est.partial_fit(X[i : i + batch_size])
+    return est
+
+
+def minibatch_throughput(args):
+    print("\n1. Mini-batch partial_fit (default solver), throughput relative to baselines")
+    print(
+        f"{'d':>5} {'batch':>6} {'rows':>9} {'Mrows/s':>8} "
+        f"{'vs EmpCov.fit':>14} {'vs np.cov':>10} {'vs X.T@X':>9}"
+    )
+    for d in (10, 100, 500):
+        n = (200_000 if args.quick else 2_000_000) // max(1, d // 10)
+        X = np.random.default_rng(0).normal(size=(n, d))
+        t_gram = best_time(args.repeat, gram, X)
+        t_cov = best_time(args.repeat, np.cov, X.T)
+        t_emp = best_time(args.repeat, fit_empirical, X)
+        for b in (100, 1000):
+            t = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
+            print(
+                f"{d:5d} {b:6d} {n:9d} {n / t / 1e6:8.2f} "
+                f"{t_emp / t:13.2f}x {t_cov / t:9.2f}x {t_gram / t:8.2f}x"
+            )
+
+
+def one_row_throughput(args):
+    print("\n2. One-row partial_fit, rows/s relative to river's MultivariateGaussian.update")
+    try:
+        from river.proba import MultivariateGaussian
+    except ImportError:
+        MultivariateGaussian = None
+        print("   (river not installed: pip install river)")
+    print(f"{'d':>5} {'solver':>8} {'rows/s':>10} {'river rows/s':>13} {'ratio':>7}")
+    for d in (10, 50):
+        n = 1000 if args.quick else 5000
+        X = np.random.default_rng(0).normal(size=(n, d))
+        river_rate = np.nan
+        if MultivariateGaussian is not None:
+            rows = [dict(enumerate(x)) for x in X]
+            river_rate = n / best_time(args.repeat, river_stream, rows, MultivariateGaussian)
+        for solver in ("natural", "sgd", "adam"):
+            params = dict(solver=solver, learning_rate="constant", eta0=1e-3)
+            rate = n / best_time(args.repeat, one_row_stream, X, params)
+            print(f"{d:5d} {solver:>8} {rate:10.0f} {river_rate:13.0f} {rate / river_rate:6.2f}x")
+
+
+SOLVERS = {
+    "natural": {},
+    "natural invscaling+avg": dict(
+        learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
+    ),
+    **{
+        f"{s}/{p}": dict(solver=s, parametrization=p)
+        for s in ("sgd", "adam")
+        for p in ("cholesky", "precision", "covariance")
+    },
+}
+
+
+def time_to_accuracy(args):
+    n_max = 20_000 if args.quick else 100_000
+    checkpoints = [int(c) for c in np.unique(np.geomspace(200, n_max, 12).round(-2))]
+    print(
+        f"\n3. Samples (and streaming time) until KL <= 1.1 x the batch MLE's, d=10, "
+        f"batches of 100, up to {n_max} samples"
+    )
+    print(f"{'solver':24s} {'cond 1e1':>22s} {'cond 1e6':>22s}")
+    data = {}
+    for condition in (1e1, 1e6):
+        rng = np.random.default_rng(0)
+        mu, cov = random_gaussian(rng, 10, condition)
+        X = rng.multivariate_normal(mu, cov, size=n_max)
+        mle = [EmpiricalCovariance().fit(X[:c]) for c in checkpoints]
+        data[condition] = (
+            mu,
+            cov,
+            X,
+            [kl_divergence(mu, cov, m.location_, m.covariance_) for m in mle],
+        )
+    for name, params in SOLVERS.items():
+        cells = []
+        for condition in (1e1, 1e6):
+            mu, cov, X, kl_mle = data[condition]
+            est, elapsed, start, cell = OnlineGaussian(**params), 0.0, 0, "not reached"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                for c, ref in zip(checkpoints, kl_mle, strict=True):
+                    t0 = time.perf_counter()
+                    stream(est, X[start:c], 100)
+                    elapsed += time.perf_counter() - t0
+                    start = c
+                    if kl_divergence(mu, cov, est.location_, est.covariance_) <= 1.1 * ref:
+                        cell = f"{c:7d} ({elapsed * 1e3:7.1f} ms)"
+                        break
+            cells.append(f"{cell:>22s}")
+        print(f"{name:24s} {' '.join(cells)}")
+
+
+def memory(args):
+    d, chunk = 50, 1000
+    n_total = 100_000 if args.quick else 1_000_000
+    print(f"\n4. Peak traced memory while streaming rows of d={d} in chunks of {chunk}")
+    rng = np.random.default_rng(0)
+    est = OnlineGaussian()
+    tracemalloc.start()
+    peaks, seen = {}, 0
+    marks = {n_total // 10, n_total}
+    while seen < n_total:
+        est.partial_fit(rng.normal(size=(chunk, d)))
+        seen += chunk
+        if seen in marks:
+            peaks[seen] = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    chunk_mb = chunk * d * 8 / 1e6
+    for n, peak in peaks.items():
+        print(
+            f"   after {n:9d} rows: peak {peak / 1e6:6.2f} MB "
+            f"({peak / 1e6 / chunk_mb:.1f} x one chunk of {chunk_mb:.2f} MB)"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    args = parser.parse_args()
+    blas = [
+        f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
+    print(
+        f"machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}"
+    )
+    minibatch_throughput(args)
+    one_row_throughput(args)
+    time_to_accuracy(args)
+    memory(args)
+
+
+if __name__ == "__main__":
+    main()
