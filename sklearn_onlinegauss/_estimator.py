@@ -307,7 +307,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             Fitted estimator.
         """
         X, w = self._validate_input(X, sample_weight, reset=True)
-        if not w.sum() > 0:
+        if w is not None and not w.any():
             raise ValueError(
                 "All sample weights are zero: fit needs at least one positive weight."
             )
@@ -378,7 +378,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                     f"{self._structure()}. Call fit to start afresh."
                 )
         X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
-        if not w.any():
+        if w is not None and not w.any():
             return self
         solver = self._make_solver()
         start = self._carry() if fitted else _EMPTY
@@ -417,7 +417,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         else:
             X = np.asarray(X, dtype=np.float64)
         if sample_weight is None:
-            return X, np.ones(len(X))
+            return X, None  # unit weights, without materializing them
         return X, check_sample_weight(sample_weight, X)
 
     def _is_plain_valid_array(self, X):
@@ -463,12 +463,16 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         start_average = 0.0 if self.average is True else self.average
         for batch in gen_batches(len(X), batch_size):
             rows = batch if order is None else order[batch]
-            wb = w[rows]
-            weight = wb.sum()
-            if weight == 0:
-                continue
-            n_seen += np.count_nonzero(wb)
-            Xb, t = X[rows], t + weight
+            Xb = X[rows]
+            if w is None:
+                wb, weight, n_rows = None, len(Xb), len(Xb)
+            else:
+                wb = w[rows]
+                weight, n_rows = wb.sum(), np.count_nonzero(wb)
+                if weight == 0:
+                    continue
+            n_seen += n_rows
+            t += weight
             if state is None:
                 state = solver.init(Xb, wb)
             else:

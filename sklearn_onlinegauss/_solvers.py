@@ -3,8 +3,8 @@
 A solver holds hyperparameters only.  ``init(X, w)`` builds the state from the
 first batch (its exact weighted moments), ``step(state, X, w, eta)`` returns
 ``(new_state, shrunk)`` and ``moments(state)`` returns ``(mu, Sigma)``.
-``w`` are the batch's sample weights (positive total), ``eta`` the batch's
-step size (see ``_schedules``).
+``w`` are the batch's sample weights (positive total; None for unit
+weights), ``eta`` the batch's step size (see ``_schedules``).
 """
 
 from typing import NamedTuple
@@ -27,15 +27,23 @@ MAX_HALVINGS = 60
 def batch_moments(X, w):
     """Total weight, weighted mean and weighted covariance about that mean.
 
-    Returns ``(W, m, C)`` with shapes ``()``, ``(n_features,)``,
-    ``(n_features, n_features)``.  Centring before the product keeps it exact
-    for data far from the origin (no ``E[xx'] - m m'`` cancellation).
+    ``w`` is None for unit weights. Returns ``(W, m, C)`` with shapes ``()``,
+    ``(n_features,)``, ``(n_features, n_features)``. Centring before the
+    product keeps it exact for data far from the origin (no
+    ``E[xx'] - m m'`` cancellation); ``R.T @ R`` of one buffer is a symmetric
+    rank-k update (SYRK): half the flops of a general product, and exactly
+    symmetric.
     """
+    if w is None:
+        W = len(X)
+        m = X.mean(axis=0)
+        R = X - m
+        C = R.T @ R
+        C /= W
+        return W, m, C
     W = w.sum()
     m = (w @ X) / W
     R = (X - m) * np.sqrt(w / W)[:, None]
-    # R.T @ R of one buffer is a symmetric rank-k update (SYRK): half the
-    # flops of a general product, and exactly symmetric.
     return W, m, R.T @ R
 
 
@@ -46,8 +54,10 @@ def pool(location, covariance, m, C, eta, project):
     the batch's share of the total weight.
     """
     delta = m - location
-    new = (1 - eta) * covariance + eta * C
-    new += eta * (1 - eta) * np.outer(delta, delta)
+    new = eta * C
+    new += (1 - eta) * covariance
+    scaled = np.sqrt(eta * (1 - eta)) * delta  # outer(s, s) is exactly symmetric
+    new += np.outer(scaled, scaled)
     return location + eta * delta, project(new)
 
 
@@ -142,7 +152,7 @@ class Euclidean:
             )
             return self._settle(WarmupState(*pooled, state.weight + W)), False
         params = state.params
-        w = w / w.sum()
+        w = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()
         grads = self.parametrization.gradient(params, X, w)
         if not all(np.all(np.isfinite(g)) for g in grads):
             return state, True
