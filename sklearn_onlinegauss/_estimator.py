@@ -2,13 +2,14 @@
 
 import warnings
 from numbers import Integral, Real
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import cho_solve
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._averaging import update_average
@@ -380,14 +381,19 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
         if w is not None and not w.any():
             return self
-        solver = self._make_solver()
+        unchanged = fitted and params == self._validated_params
+        solver = self._solver if unchanged else self._make_solver()
         start = self._carry() if fitted else _EMPTY
         carry = self._pass(solver, X, w, None, self.eta0, start)
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
 
     def _param_values(self):
-        return tuple(getattr(self, name) for name in self._parameter_constraints)
+        return _PARAM_VALUES(self)
+
+    def __sklearn_is_fitted__(self):
+        # sklearn's own test scans vars() on every partial_fit; this is O(1).
+        return hasattr(self, "_state")
 
     def _structure(self):
         """The hyperparameters that fix what the learned state means."""
@@ -461,7 +467,8 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         schedule = SCHEDULES[self.learning_rate]
         batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
         start_average = 0.0 if self.average is True else self.average
-        for batch in gen_batches(len(X), batch_size):
+        for start in range(0, len(X), batch_size):
+            batch = slice(start, start + batch_size)
             rows = batch if order is None else order[batch]
             Xb = X[rows]
             if w is None:
@@ -597,3 +604,6 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         z = check_random_state(random_state).standard_normal((n_samples, len(location)))
         return location + z @ chol.T
+
+
+_PARAM_VALUES = attrgetter(*OnlineGaussian._parameter_constraints)

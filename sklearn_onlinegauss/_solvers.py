@@ -36,7 +36,7 @@ def batch_moments(X, w):
     """
     if w is None:
         W = len(X)
-        m = X.mean(axis=0)
+        m = X.sum(axis=0) / W
         R = X - m
         C = R.T @ R
         C /= W
@@ -56,8 +56,8 @@ def pool(location, covariance, m, C, eta, project):
     delta = m - location
     new = eta * C
     new += (1 - eta) * covariance
-    scaled = np.sqrt(eta * (1 - eta)) * delta  # outer(s, s) is exactly symmetric
-    new += np.outer(scaled, scaled)
+    scaled = np.sqrt(eta * (1 - eta)) * delta
+    new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
     return location + eta * delta, project(new)
 
 
