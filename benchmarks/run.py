@@ -13,6 +13,7 @@ is skipped.
 2. One-row ``partial_fit`` against river's ``MultivariateGaussian.update``.
 3. Every solver: samples and time to a KL within 10% of the batch MLE's.
 4. Peak memory (tracemalloc) while streaming rows: it must not grow with them.
+5. BLAS threads: the default thread count against one thread, on small matrices.
 """
 
 import argparse
@@ -23,7 +24,7 @@ import warnings
 
 import numpy as np
 from sklearn.covariance import EmpiricalCovariance
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
@@ -183,6 +184,17 @@ def memory(args):
         )
 
 
+def blas_threads(args):
+    print("\n5. Default BLAS threads against one thread (time with 1 thread / default)")
+    for d, b in ((10, 1), (50, 1), (100, 100), (100, 1000), (500, 1000)):
+        n = max(1000, 100 * b) if args.quick else max(3000, 20 * b * max(1, 100 // d))
+        X = np.random.default_rng(0).normal(size=(n, d))
+        t_default = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
+        with threadpool_limits(1):
+            t_one = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
+        print(f"   d={d:4d} batch={b:5d}: {t_one / t_default:5.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -201,6 +213,7 @@ def main():
     one_row_throughput(args)
     time_to_accuracy(args)
     memory(args)
+    blas_threads(args)
 
 
 if __name__ == "__main__":
