@@ -1,0 +1,178 @@
+"""The onlinegauss command, run as users run it: a subprocess on real files."""
+
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.covariance import EmpiricalCovariance
+
+
+def onlinegauss(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "sklearn_onlinegauss", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.multivariate_normal([1, -2, 100], [[2, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 3]], 2500)
+
+
+def write_csv(path, X, header=None, delimiter=","):
+    lines = [] if header is None else [delimiter.join(header)]
+    lines += [delimiter.join(repr(float(v)) for v in row) for row in X]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def assert_matches_batch(model_path, X):
+    est = joblib.load(model_path)
+    ref = EmpiricalCovariance().fit(X)
+    np.testing.assert_allclose(est.location_, ref.location_, rtol=1e-12)
+    np.testing.assert_allclose(est.covariance_, ref.covariance_, rtol=1e-10)
+
+
+def test_fit_npy_saves_the_batch_estimate(tmp_path, data):
+    np.save(tmp_path / "x.npy", data)
+    result = onlinegauss(
+        "fit", tmp_path / "x.npy", "-o", tmp_path / "m.joblib", "--chunk-size", 300, "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fitted 2500 rows of 3 features" in result.stdout
+    assert_matches_batch(tmp_path / "m.joblib", data)
+
+
+@pytest.mark.parametrize("header", [None, ["a", "b", "c"]])
+def test_fit_csv_with_and_without_header(tmp_path, data, header):
+    path = write_csv(tmp_path / "x.csv", data, header)
+    result = onlinegauss("fit", path, "-o", tmp_path / "m.joblib", "--json", "--chunk-size", 700)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["feature_names"] == header
+    assert summary["n_samples_seen"] == 2500
+    np.testing.assert_allclose(summary["covariance"], np.cov(data.T, bias=True), rtol=1e-10)
+    assert_matches_batch(tmp_path / "m.joblib", data)
+    assert "rows/s" in result.stderr  # the plain progress line when not on a terminal
+
+
+def test_fit_tsv_selected_columns_and_stdin(tmp_path, data):
+    path = write_csv(tmp_path / "x.tsv", data, ["a", "b", "c"], delimiter="\t")
+    result = onlinegauss("fit", path, "--columns", "c,a", "--json", "-q")
+    assert json.loads(result.stdout)["feature_names"] == ["c", "a"]
+    np.testing.assert_allclose(
+        json.loads(result.stdout)["location"], data[:, [2, 0]].mean(0), rtol=1e-12
+    )
+    csv_text = write_csv(tmp_path / "y.csv", data).read_text()
+    result = onlinegauss("fit", "-", "-o", tmp_path / "m.joblib", "-q", stdin=csv_text)
+    assert result.returncode == 0, result.stderr
+    assert_matches_batch(tmp_path / "m.joblib", data)
+
+
+def test_score_writes_log_likelihoods_and_mahalanobis(tmp_path, data):
+    np.save(tmp_path / "x.npy", data)
+    onlinegauss("fit", tmp_path / "x.npy", "-o", tmp_path / "m.joblib", "-q")
+    result = onlinegauss("score", tmp_path / "m.joblib", tmp_path / "x.npy", "--mahalanobis")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "log_likelihood,mahalanobis"
+    values = np.loadtxt(lines[1:], delimiter=",")
+    est = joblib.load(tmp_path / "m.joblib")
+    np.testing.assert_allclose(values[:, 0], est.score_samples(data), rtol=1e-15)
+    np.testing.assert_allclose(values[:, 1], est.mahalanobis(data), rtol=1e-15)
+
+
+BAD_FILES = {
+    "missing": (None, "no such file"),
+    "empty": ("", "the file is empty"),
+    "ragged": ("1,2,3\n4,5,6\n7,8\n", "line 3: expected 3 fields, found 2"),
+    "non-numeric": ("a,b\n1,2\n3,x\n", "line 3: non-numeric value 'x'"),
+    "nan": ("1,2\n3,nan\n5,6\n", "line 2: NaN or infinite value"),
+    "inf": ("1,2\n3,4\n5,inf\n", "line 3: NaN or infinite value"),
+    "header only": ("a,b,c\n", "no valid rows"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_files_get_one_line_and_a_nonzero_exit(tmp_path, case):
+    content, message = BAD_FILES[case]
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    result = onlinegauss("fit", path, "-q")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("onlinegauss: error:")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_skip_invalid_skips_and_counts(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("1,2\n3,nan\n5,7\ninf,1\n2,2\n")
+    result = onlinegauss("fit", path, "--skip-invalid", "--json", "-q")
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert summary["n_rows_skipped"] == 2 and summary["n_samples_seen"] == 3
+    np.testing.assert_allclose(summary["location"], [8 / 3, 11 / 3])
+
+
+def test_npy_nan_row_is_refused_with_its_row_number(tmp_path, data):
+    data[1234, 1] = np.nan
+    np.save(tmp_path / "x.npy", data)
+    result = onlinegauss("fit", tmp_path / "x.npy", "-q")
+    assert result.returncode == 1 and "row 1235: NaN or infinite value" in result.stderr
+
+
+def test_unknown_column_and_bad_option(tmp_path, data):
+    path = write_csv(tmp_path / "x.csv", data, ["a", "b", "c"])
+    result = onlinegauss("fit", path, "--columns", "z", "-q")
+    assert result.returncode == 1 and "no column 'z' (columns: a, b, c)" in result.stderr
+    assert onlinegauss("fit", path, "--solver", "newton").returncode == 2  # argparse usage
+
+
+def test_demo_runs_and_shows_the_textbook_failure(tmp_path):
+    result = onlinegauss("demo", "--no-plot")
+    assert result.returncode == 0, result.stderr
+    assert "textbook update, start variance 100" in result.stdout
+    assert "EmpiricalCovariance (batch, all data)" in result.stdout
+
+
+def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sklearn_onlinegauss",
+            "fit",
+            "-",
+            "--chunk-size",
+            "10",
+            "-o",
+            tmp_path / "m.joblib",
+            "-q",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdin.write("".join(",".join(repr(float(v)) for v in row) + "\n" for row in data[:30]))
+    proc.stdin.flush()
+    time.sleep(5)  # let it import, read and fit the three chunks, then block on stdin
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    est = joblib.load(tmp_path / "m.joblib")
+    assert est.n_samples_seen_ == 30
+    np.testing.assert_allclose(est.covariance_, np.cov(data[:30].T, bias=True), rtol=1e-10)
