@@ -166,10 +166,13 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     covariance_ : ndarray of shape (n_features, n_features)
         Estimated covariance, after `reg_covar`.
 
+    precision_ : ndarray of shape (n_features, n_features)
+        Inverse of `covariance_`.
+
     n_features_in_ : int
         Number of features seen during the first call.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during the first call, when they are all
         strings.
 

@@ -1,0 +1,61 @@
+"""
+==========================================
+Choosing a learning rate with GridSearchCV
+==========================================
+
+:meth:`~sklearn_onlinegauss.OnlineGaussian.score` is the mean log-likelihood, so
+:class:`~sklearn.model_selection.GridSearchCV` picks the settings whose Gaussian best explains
+held-out data. Here the Euclidean solver's constant and decaying schedules are searched over
+``eta0``; the default natural-gradient solver, which needs no tuning, is the reference.
+"""
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+from sklearn_onlinegauss import OnlineGaussian
+
+rng = np.random.default_rng(0)
+A = rng.normal(size=(4, 4))
+X = rng.multivariate_normal(np.zeros(4), A @ A.T + 0.5 * np.eye(4), size=3000)
+
+eta0 = np.logspace(-4, 0, 9)
+search = GridSearchCV(
+    OnlineGaussian(solver="sgd", batch_size=10, max_iter=1, tol=None),
+    {"learning_rate": ["constant", "invscaling"], "eta0": eta0},
+    cv=3,
+)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    search.fit(X)
+reference = cross_val_score(OnlineGaussian(), X, cv=3).mean()
+
+# %%
+results = search.cv_results_
+fig, ax = plt.subplots(figsize=(7, 4.2))
+for schedule in ("constant", "invscaling"):
+    mask = results["param_learning_rate"] == schedule
+    ax.errorbar(
+        eta0,
+        results["mean_test_score"][mask],
+        yerr=results["std_test_score"][mask],
+        marker="o",
+        capsize=3,
+        label=f"sgd, learning_rate='{schedule}'",
+    )
+ax.axhline(reference, color="black", linestyle="--", label="natural gradient (default)")
+ax.set(
+    xscale="log",
+    xlabel="eta0",
+    ylabel="held-out mean log-likelihood",
+    title="GridSearchCV over the learning rate (one pass, batches of 10)",
+)
+ax.set_ylim(reference - 3, reference + 0.5)
+ax.legend()
+fig.tight_layout()
+plt.show()
+
+print("best:", search.best_params_, f"score {search.best_score_:.4f}")
+print(f"natural gradient, no tuning: {reference:.4f}")
