@@ -1,6 +1,7 @@
 """Fit a multivariate Gaussian online by stochastic gradient ascent, the scikit-learn way."""
 
 from ._estimator import OnlineGaussian
+from ._merge import merge
 
-__all__ = ["OnlineGaussian"]
+__all__ = ["OnlineGaussian", "merge"]
 __version__ = "0.1.0"

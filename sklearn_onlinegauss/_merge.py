@@ -1,0 +1,136 @@
+"""Combine estimators fitted on disjoint data into one."""
+
+from ._averaging import Average
+from ._estimator import OnlineGaussian, _Carry
+from ._solvers import EuclideanState, Natural, WarmupState, pool
+
+__all__ = ["merge"]
+
+# Settings that do not change what a fitted state means.
+_FREE = {"random_state", "verbose", "warm_start", "max_iter", "tol", "n_iter_no_change", "shuffle"}
+
+
+def merge(estimators):
+    """Combine :class:`OnlineGaussian` estimators fitted on disjoint data.
+
+    Returns a new fitted estimator; the inputs are left untouched.
+
+    For ``solver='natural'`` the states are pooled exactly (Chan, Golub &
+    LeVeque): with the default ``'optimal'`` schedule the result equals fitting
+    all the data at once, to rounding, sample weights included. With other
+    schedules it is the same pooled combination, each state weighted by the
+    sample weight it has seen. For ``'sgd'`` and ``'adam'`` the parameters are
+    averaged, weighted by sample weight seen (parallel SGD, Zinkevich et al.,
+    2010), and the optimizer's state (Adam's moment estimates) starts afresh;
+    estimators still warming up on their first ``n_features + 1`` samples are
+    pooled exactly. Averaged iterates (``average``) are averaged likewise.
+
+    Parameters
+    ----------
+    estimators : iterable of OnlineGaussian
+        Fitted estimators with the same settings (``random_state`` and the
+        settings of :meth:`~OnlineGaussian.fit`'s loop may differ), the same
+        number of features and the same feature names.
+
+    Returns
+    -------
+    OnlineGaussian
+        A fitted estimator with the first input's settings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_onlinegauss import OnlineGaussian, merge
+    >>> X = np.random.default_rng(0).normal(size=(1000, 3))
+    >>> parts = [OnlineGaussian().fit(part) for part in np.array_split(X, 4)]
+    >>> np.allclose(merge(parts).covariance_, np.cov(X.T, bias=True))
+    True
+    """
+    estimators = list(estimators)
+    _check_compatible(estimators)
+    first = estimators[0]
+    solver = first._make_solver()
+    states = [(est._state, est.t_) for est in estimators]
+    if isinstance(solver, Natural):
+        state = _pool_all(states, solver.project, type(first._state))
+    else:
+        state = _merge_euclidean(solver, states)
+    averages = [est._average for est in estimators if est._average is not None]
+    average = _average_all(averages) if averages else None
+    merged = OnlineGaussian(**first.get_params())
+    carry = _Carry(
+        state,
+        average,
+        sum(est.t_ for est in estimators),
+        sum(est.n_samples_seen_ for est in estimators),
+        sum(est.n_steps_shrunk_ for est in estimators),
+    )
+    merged.n_features_in_ = first.n_features_in_
+    if hasattr(first, "feature_names_in_"):
+        merged.feature_names_in_ = first.feature_names_in_.copy()
+    merged._commit(
+        solver, carry, carry, max(est.n_iter_ for est in estimators), merged._param_values()
+    )
+    return merged
+
+
+def _check_compatible(estimators):
+    if not estimators:
+        raise ValueError("merge needs at least one estimator.")
+    for i, est in enumerate(estimators):
+        if not isinstance(est, OnlineGaussian) or not hasattr(est, "_state"):
+            raise ValueError(f"estimators[{i}] is not a fitted OnlineGaussian.")
+    first = estimators[0]
+    settings = {k: v for k, v in first.get_params().items() if k not in _FREE}
+    names = getattr(first, "feature_names_in_", None)
+    for i, est in enumerate(estimators[1:], start=1):
+        if est.n_features_in_ != first.n_features_in_:
+            raise ValueError(
+                f"estimators[{i}] has {est.n_features_in_} features, estimators[0] has "
+                f"{first.n_features_in_}."
+            )
+        other_names = getattr(est, "feature_names_in_", None)
+        if (names is None) != (other_names is None) or (
+            names is not None and list(names) != list(other_names)
+        ):
+            raise ValueError(f"estimators[{i}] has other feature names than estimators[0].")
+        other = {k: v for k, v in est.get_params().items() if k not in _FREE}
+        differ = sorted(k for k in settings if settings[k] != other[k])
+        if differ:
+            raise ValueError(
+                f"estimators[{i}] has other settings than estimators[0]: {', '.join(differ)}."
+            )
+
+
+def _pool_all(states, project, state_type):
+    """Exact pooled moments of states given as ``(state, weight)``."""
+    (location, covariance), total = states[0][0][:2], states[0][1]
+    for state, weight in states[1:]:
+        total += weight
+        location, covariance = pool(
+            location, covariance, state[0], state[1], weight / total, project
+        )
+    if state_type is WarmupState:
+        return WarmupState(location, covariance, total)
+    return state_type(location, covariance)
+
+
+def _merge_euclidean(solver, states):
+    if all(isinstance(state, EuclideanState) for state, _ in states):
+        total = sum(weight for _, weight in states)
+        params = tuple(
+            sum(weight / total * state.params[k] for state, weight in states)
+            for k in range(len(states[0][0].params))
+        )
+        return EuclideanState(params, solver.optimizer.init(params))
+    moments = [(WarmupState(*solver.moments(state), weight), weight) for state, weight in states]
+    return solver._settle(_pool_all(moments, solver.parametrization.project, WarmupState))
+
+
+def _average_all(averages):
+    total = sum(a.weight for a in averages)
+    return Average(
+        sum(a.weight / total * a.location for a in averages),
+        sum(a.weight / total * a.covariance for a in averages),
+        total,
+    )
