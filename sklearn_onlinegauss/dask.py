@@ -1,0 +1,86 @@
+"""Parallel fitting on Dask: ``partial_fit`` on every block at once, reduced with :func:`merge`.
+
+Needs the ``dask`` extra: ``pip install "sklearn-onlinegauss[dask]"``.
+
+For sequential streaming over a Dask collection, ``dask_ml.wrappers.Incremental``
+works as it is: ``Incremental(OnlineGaussian()).fit(X)`` calls ``partial_fit``
+on one block after another. Its known limits: a Dask array chunked along the
+columns must be rechunked first (``X.rechunk({1: -1})``); a full-length
+``sample_weight`` is not split per block; and ``Incremental.score`` wants a
+``y`` (score the wrapped ``estimator_`` instead).
+"""
+
+from sklearn.base import clone
+
+from ._merge import merge
+
+__all__ = ["fit"]
+
+
+def fit(estimator, X, *, split_every=8):
+    """Fit on a Dask array or DataFrame in parallel, one task per block of rows.
+
+    Every block gets its own copy of `estimator` (settings only) and one
+    ``partial_fit``; the fitted copies are combined with :func:`merge` in a
+    tree of ``split_every``-way merges. With the default solver and schedule
+    the result equals fitting all the rows in one process, to rounding; for
+    the other solvers it is the weighted parameter average described in
+    :func:`merge`. The computation runs on the active
+    ``distributed.Client`` if there is one, else on Dask's default scheduler.
+
+    Parameters
+    ----------
+    estimator : OnlineGaussian
+        Provides the settings; it is not modified.
+    X : dask.array.Array or dask.dataframe.DataFrame
+        Chunked by rows only: a Dask array must have a single chunk along
+        its columns.
+    split_every : int, default=8
+        How many fitted blocks each merge task combines.
+
+    Returns
+    -------
+    OnlineGaussian
+        A new fitted estimator.
+    """
+    import dask
+    import dask.array as da
+
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D Dask array, got {X.ndim} dimensions.")
+        if X.numblocks[1] != 1:
+            raise ValueError(
+                f"X is chunked along its columns ({X.numblocks[1]} column blocks); "
+                "rechunk it first: X.rechunk({1: -1})."
+            )
+        blocks = list(X.to_delayed().ravel())
+    elif hasattr(X, "to_delayed") and hasattr(X, "npartitions"):
+        blocks = list(X.to_delayed())
+    else:
+        raise TypeError(
+            f"X must be a Dask array or DataFrame, got {type(X).__name__}; "
+            "for in-memory data use OnlineGaussian.fit."
+        )
+    template = clone(estimator)
+    fitted = [dask.delayed(_fit_block)(template, block) for block in blocks]
+    while len(fitted) > 1:
+        fitted = [
+            dask.delayed(_merge_fitted)(fitted[i : i + split_every])
+            for i in range(0, len(fitted), split_every)
+        ]
+    (result,) = dask.compute(fitted[0])
+    if result is None:
+        raise ValueError("X has no rows.")
+    return result
+
+
+def _fit_block(template, block):
+    if len(block) == 0:
+        return None
+    return clone(template).partial_fit(block)
+
+
+def _merge_fitted(parts):
+    parts = [part for part in parts if part is not None]
+    return merge(parts) if parts else None
