@@ -14,19 +14,7 @@ import warnings
 import numpy as np
 
 from sklearn_onlinegauss import OnlineGaussian
-from sklearn_onlinegauss._experiments import kl_ratios
-
-CONFIGS = {
-    "natural (default)": {},
-    "natural invscaling+avg": dict(
-        learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
-    ),
-    **{
-        f"{s}/{p}": dict(solver=s, parametrization=p)
-        for s in ("sgd", "adam")
-        for p in ("cholesky", "precision", "covariance")
-    },
-}
+from sklearn_onlinegauss._experiments import SOLVER_SETTINGS, kl_ratios
 
 
 def main():
@@ -39,7 +27,7 @@ def main():
     head = f"{'cond 1e1, n=1e4':>16s} {'n=1e5':>10s} {'cond 1e6, n=1e4':>16s} {'n=1e5':>10s}"
     print(f"{'solver':28s} {head}")
     warnings.simplefilter("ignore")
-    for name, config in CONFIGS.items():
+    for name, config in SOLVER_SETTINGS.items():
         cells = []
         for condition in (1e1, 1e6):
             r = np.median(

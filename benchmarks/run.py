@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
-from sklearn_onlinegauss._experiments import random_gaussian
+from sklearn_onlinegauss._experiments import SOLVER_SETTINGS, random_gaussian
 
 
 def best_time(repeat, fn, *args):
@@ -109,19 +109,6 @@ def one_row_throughput(args):
             print(f"{d:5d} {solver:>8} {rate:10.0f} {river_rate:13.0f} {rate / river_rate:6.2f}x")
 
 
-SOLVERS = {
-    "natural": {},
-    "natural invscaling+avg": dict(
-        learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
-    ),
-    **{
-        f"{s}/{p}": dict(solver=s, parametrization=p)
-        for s in ("sgd", "adam")
-        for p in ("cholesky", "precision", "covariance")
-    },
-}
-
-
 def time_to_accuracy(args):
     n_max = 20_000 if args.quick else 100_000
     checkpoints = [int(c) for c in np.unique(np.geomspace(200, n_max, 12).round(-2))]
@@ -142,7 +129,7 @@ def time_to_accuracy(args):
             X,
             [kl_divergence(mu, cov, m.location_, m.covariance_) for m in mle],
         )
-    for name, params in SOLVERS.items():
+    for name, params in SOLVER_SETTINGS.items():
         cells = []
         for condition in (1e1, 1e6):
             mu, cov, X, kl_mle = data[condition]

@@ -5,7 +5,20 @@ from sklearn.covariance import EmpiricalCovariance
 
 from ._covariance import kl_divergence
 
-__all__ = ["kl_ratios", "random_gaussian"]
+__all__ = ["SOLVER_SETTINGS", "kl_ratios", "random_gaussian"]
+
+#: Every solver, as the benchmarks compare them: name -> OnlineGaussian parameters.
+SOLVER_SETTINGS = {
+    "natural (default)": {},
+    "natural invscaling+avg": dict(
+        learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
+    ),
+    **{
+        f"{s}/{p}": dict(solver=s, parametrization=p)
+        for s in ("sgd", "adam")
+        for p in ("cholesky", "precision", "covariance")
+    },
+}
 
 
 def random_gaussian(rng, n_features, condition):

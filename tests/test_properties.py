@@ -8,6 +8,7 @@ import os
 import warnings
 
 import numpy as np
+from _helpers import assert_valid_gaussian
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,14 +48,6 @@ def streams(draw):
     chunks = [c for c in np.split(np.arange(n), [c for c in cuts if c < n]) if len(c)]
     weights = rng.integers(0, 4, n).astype(float)
     return X, chunks, weights
-
-
-def assert_valid_gaussian(est, X):
-    cov = est.covariance_
-    assert np.all(np.isfinite(cov)) and np.all(np.isfinite(est.location_))
-    np.testing.assert_array_equal(cov, cov.T)
-    np.linalg.cholesky(cov)
-    assert np.all(np.isfinite(est.score_samples(X)))
 
 
 def assert_same_gaussian(a, b, X):

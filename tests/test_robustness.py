@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import assert_valid_gaussian
 from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian
@@ -61,14 +62,6 @@ def assert_same_state(a, b, path="estimator"):
         assert_same_state(vars(a), vars(b), path)
     else:
         assert type(a) is type(b) and (a == b or (a != a and b != b)), f"{path}: {a!r} != {b!r}"
-
-
-def assert_valid_gaussian(est, X):
-    cov = est.covariance_
-    assert np.all(np.isfinite(cov)) and np.all(np.isfinite(est.location_))
-    np.testing.assert_array_equal(cov, cov.T)
-    np.linalg.cholesky(cov)
-    assert np.all(np.isfinite(est.score_samples(X)))
 
 
 X_OK = _data(10)
