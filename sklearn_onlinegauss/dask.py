@@ -42,6 +42,17 @@ def fit(estimator, X, *, split_every=8):
     -------
     OnlineGaussian
         A new fitted estimator.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from sklearn_onlinegauss import OnlineGaussian
+    >>> from sklearn_onlinegauss import dask as og_dask
+    >>> X = np.random.default_rng(0).normal(size=(10_000, 3))
+    >>> est = og_dask.fit(OnlineGaussian(), da.from_array(X, chunks=(2_500, 3)))
+    >>> np.allclose(est.covariance_, np.cov(X.T, bias=True))
+    True
     """
     import dask
     import dask.array as da

@@ -1,0 +1,73 @@
+"""
+===============================================
+Benchmarks: throughput against batch estimators
+===============================================
+
+Measured when this page was built, on the machine that built it, with the functions of
+``benchmarks/run.py`` (which has the full set: ``python benchmarks/run.py``). Every figure
+is a ratio to a baseline timed in the same run, since absolute times on a shared machine are
+noise: above 1 means ``partial_fit`` streaming the data in mini-batches was faster.
+"""
+
+import platform
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from threadpoolctl import threadpool_info
+
+# sphinx-gallery runs each example from its own folder, without __file__.
+here = Path(globals().get("__file__", "plot_7_benchmarks.py")).resolve().parent
+sys.path.insert(0, str(here.parent / "benchmarks"))
+from run import best_time, fit_empirical, gram, one_row_stream, stream  # noqa: E402
+
+from sklearn_onlinegauss import OnlineGaussian  # noqa: E402
+
+blas = {i["internal_api"] for i in threadpool_info() if i["user_api"] == "blas"}
+print(
+    f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+    f"numpy {np.__version__}, BLAS {', '.join(sorted(blas))}"
+)
+
+# %%
+# Mini-batch ``partial_fit`` (default solver) against ``EmpiricalCovariance().fit`` and the
+# ``X.T @ X`` limit on the same array, best of three runs.
+rows = []
+for d in (10, 100, 300):
+    X = np.random.default_rng(0).normal(size=(2_000_000 // d, d))
+    t_gram, t_emp = best_time(3, gram, X), best_time(3, fit_empirical, X)
+    for b in (100, 1000):
+        t = best_time(3, stream, OnlineGaussian(batch_size=b), X, b)
+        rows.append((d, b, t_emp / t, t_gram / t))
+        print(
+            f"d={d:4d} batch={b:5d}: {t_emp / t:5.2f}x EmpiricalCovariance.fit, "
+            f"{t_gram / t:5.2f}x of X.T @ X"
+        )
+
+# %%
+# One-row ``partial_fit`` calls, the streaming case, in rows per second.
+one_row = {}
+for d in (10, 50):
+    X = np.random.default_rng(0).normal(size=(2000, d))
+    one_row[d] = len(X) / best_time(3, one_row_stream, X, {})
+    print(f"d={d}: {one_row[d]:,.0f} rows/s")
+
+# %%
+labels = [f"d={d}\nb={b}" for d, b, _, _ in rows]
+x = np.arange(len(rows))
+fig, (ax, ax_row) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 1]})
+ax.bar(x - 0.2, [r[2] for r in rows], 0.4, label="vs EmpiricalCovariance().fit")
+ax.bar(x + 0.2, [r[3] for r in rows], 0.4, label="vs X.T @ X (the compute limit)")
+ax.axhline(1, color="black", linewidth=0.8)
+ax.set(
+    xticks=x,
+    xticklabels=labels,
+    ylabel="throughput ratio (higher: partial_fit faster)",
+    title="mini-batch partial_fit, default solver",
+)
+ax.legend()
+ax_row.bar([str(d) for d in one_row], list(one_row.values()), color="tab:green")
+ax_row.set(xlabel="n_features", ylabel="rows per second", title="one-row partial_fit")
+fig.tight_layout()
+plt.show()
