@@ -1,6 +1,7 @@
 """The scikit-learn estimator: validation, state and bookkeeping around the core."""
 
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 from operator import attrgetter
 from typing import NamedTuple
@@ -310,44 +311,45 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, w = self._validate_input(X, sample_weight, reset=True)
-        if w is not None and not w.any():
-            raise ValueError(
-                "All sample weights are zero: fit needs at least one positive weight."
-            )
-        rng = check_random_state(self.random_state)
-        solver = self._make_solver()
-        carry = self._carry() if self.warm_start and hasattr(self, "_state") else _EMPTY
-        start = carry
-        eta0, best, no_improvement = self.eta0, np.inf, 0
-        loss_curve = []
-        for epoch in range(1, self.max_iter + 1):
-            order = rng.permutation(len(X)) if self.shuffle else None
-            carry = self._pass(solver, X, w, order, eta0, carry)
-            location, _, chol = self._moments(solver, carry.state, carry.average)
-            loss = -np.average(log_density(X, location, chol), weights=w)
-            loss_curve.append(loss)
-            if self.verbose:
-                print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
-            if self.tol is None:
-                continue
-            no_improvement = no_improvement + 1 if loss > best - self.tol else 0
-            best = min(best, loss)
-            if no_improvement >= self.n_iter_no_change:
-                if self.learning_rate == "adaptive" and eta0 > 1e-6:
-                    eta0, no_improvement = eta0 / 5, 0
-                else:
-                    break
-        else:
-            if self.tol is not None:
-                warnings.warn(
-                    f"Maximum number of epochs ({self.max_iter}) reached before the loss "
-                    "stopped improving; increase max_iter or tol.",
-                    ConvergenceWarning,
-                    stacklevel=3,
+        with self._input_attributes_kept_on_error():
+            X, w = self._validate_input(X, sample_weight, reset=True)
+            if w is not None and not w.any():
+                raise ValueError(
+                    "All sample weights are zero: fit needs at least one positive weight."
                 )
-        self._commit(solver, start, carry, epoch, self._param_values())
-        self.loss_curve_ = loss_curve
+            rng = check_random_state(self.random_state)
+            solver = self._make_solver()
+            carry = self._carry() if self.warm_start and hasattr(self, "_state") else _EMPTY
+            start = carry
+            eta0, best, no_improvement = self.eta0, np.inf, 0
+            loss_curve = []
+            for epoch in range(1, self.max_iter + 1):
+                order = rng.permutation(len(X)) if self.shuffle else None
+                carry = self._pass(solver, X, w, order, eta0, carry)
+                location, _, chol = self._moments(solver, carry.state, carry.average)
+                loss = -np.average(log_density(X, location, chol), weights=w)
+                loss_curve.append(loss)
+                if self.verbose:
+                    print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
+                if self.tol is None:
+                    continue
+                no_improvement = no_improvement + 1 if loss > best - self.tol else 0
+                best = min(best, loss)
+                if no_improvement >= self.n_iter_no_change:
+                    if self.learning_rate == "adaptive" and eta0 > 1e-6:
+                        eta0, no_improvement = eta0 / 5, 0
+                    else:
+                        break
+            else:
+                if self.tol is not None:
+                    warnings.warn(
+                        f"Maximum number of epochs ({self.max_iter}) reached before the loss "
+                        "stopped improving; increase max_iter or tol.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+            self._commit(solver, start, carry, epoch, self._param_values())
+            self.loss_curve_ = loss_curve
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -381,18 +383,40 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                     "parametrization, covariance_type) and cannot continue as "
                     f"{self._structure()}. Call fit to start afresh."
                 )
-        X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
-        if w is not None and not w.any():
-            return self
-        unchanged = fitted and params == self._validated_params
-        solver = self._solver if unchanged else self._make_solver()
-        start = self._carry() if fitted else _EMPTY
-        carry = self._pass(solver, X, w, None, self.eta0, start)
-        self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
+        reset = not hasattr(self, "n_features_in_")
+        with self._input_attributes_kept_on_error(active=reset):
+            X, w = self._validate_input(X, sample_weight, reset=reset)
+            if w is not None and not w.any():
+                return self
+            unchanged = fitted and params == self._validated_params
+            solver = self._solver if unchanged else self._make_solver()
+            start = self._carry() if fitted else _EMPTY
+            carry = self._pass(solver, X, w, None, self.eta0, start)
+            self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
 
     def _param_values(self):
         return _PARAM_VALUES(self)
+
+    @contextmanager
+    def _input_attributes_kept_on_error(self, active=True):
+        """Undo what validate_data recorded (width, names) if the call then fails.
+
+        Everything else a call changes is assigned at its end, in `_commit`.
+        """
+        if not active:
+            yield
+            return
+        before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
+        try:
+            yield
+        except BaseException:
+            for name in _INPUT_ATTRIBUTES:
+                if name in before:
+                    setattr(self, name, before[name])
+                else:
+                    self.__dict__.pop(name, None)
+            raise
 
     def __sklearn_is_fitted__(self):
         # sklearn's own test scans vars() on every partial_fit; this is O(1).
@@ -409,18 +433,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             # (not even n_features_in_) is set when they are invalid.
             check_sample_weight(sample_weight, X)
         if reset:
-            # validate_data records the feature names before it checks the
-            # values: put back what was there if X turns out invalid.
-            before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
-            try:
-                X = validate_data(self, X, reset=True, dtype=np.float64)
-            except Exception:
-                for name in _INPUT_ATTRIBUTES:
-                    if name in before:
-                        setattr(self, name, before[name])
-                    else:
-                        self.__dict__.pop(name, None)
-                raise
+            X = validate_data(self, X, reset=True, dtype=np.float64)
         elif not self._is_plain_valid_array(X):
             X = validate_data(self, X, reset=False, dtype=np.float64)
         else:

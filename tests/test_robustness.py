@@ -252,3 +252,20 @@ def test_reg_covar_applies_when_read():
         _ = est.covariance_
     est.set_params(reg_covar=1e-6)
     np.linalg.cholesky(est.covariance_)
+
+
+def test_a_numerical_failure_after_validation_changes_nothing():
+    # With reg_covar=0, data in a subspace has no positive definite covariance:
+    # the failure comes after X was validated, and must not leave its width behind.
+    est = _fitted({})
+    before = copy.deepcopy(est)
+    flat = np.ones((20, 5))
+    est.set_params(reg_covar=0.0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        est.fit(flat)
+    est.set_params(reg_covar=before.reg_covar)
+    assert_same_state(est, before)
+    first = OnlineGaussian(solver="sgd", reg_covar=0.0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        first.partial_fit(flat)
+    assert not hasattr(first, "n_features_in_")
