@@ -146,8 +146,9 @@ def _fit(args):
         for chunk in reader:
             if not len(chunk):
                 continue
-            # Prequential score: each chunk is scored before the model learns from it.
-            scored = est.score_samples(chunk) if hasattr(est, "t_") else None
+            # Prequential score for the progress display: each chunk is scored
+            # before the model learns from it (a pass saved when nothing shows it).
+            scored = est.score_samples(chunk) if hasattr(est, "t_") and not args.quiet else None
             est.partial_fit(chunk)
             progress.update(
                 len(chunk),
