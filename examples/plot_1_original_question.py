@@ -92,3 +92,54 @@ plt.show()
 # %%
 for name, path in paths.items():
     print(f"{name:34s} mean {path[-1, 0]:+.3f}   variance {path[-1, 1]:.3f}")
+
+# %%
+# Leaving the positive-definite cone
+# ----------------------------------
+# In directions where the sample says little, one step moves a variance ``v`` to about
+# ``v - a / (2 v)``: negative once ``v < sqrt(a / 2)``. From a variance of 0.01 with a = 0.5
+# (a reasonable rate for a unit-scale problem), the very first sample near the mean does it:
+var, x = 0.01, 0.001
+print(f"textbook step from variance {var}: {var + 0.5 * 0.5 * (x**2 / var**2 - 1 / var):.3f}")
+est = OnlineGaussian(
+    solver="sgd", parametrization="covariance", learning_rate="constant", eta0=0.5, batch_size=1
+)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    est.partial_fit(np.array([[0.1], [-0.1], [0.001]]))
+print(
+    f"OnlineGaussian, same step: variance {est.covariance_[0, 0]:.4f}, "
+    f"{est.n_steps_shrunk_} step(s) shrunk; warning: {caught[-1].message}"
+)
+
+# %%
+# A constant step never settles
+# -----------------------------
+# At a constant rate the estimate keeps fluctuating, with a spread that grows with the rate;
+# the ``1 / t`` schedule converges. Spread of the estimated variance over the last 2,000 of
+# 20,000 samples (natural gradient):
+Y = np.random.default_rng(1).normal(size=(20_000, 1))
+for params in (
+    dict(learning_rate="constant", eta0=0.002),
+    dict(learning_rate="constant", eta0=0.02),
+    dict(learning_rate="optimal"),
+):
+    est, tail = OnlineGaussian(**params, batch_size=1), []
+    for i, chunk in enumerate(np.array_split(Y, 200)):
+        est.partial_fit(chunk)
+        if i >= 180:
+            tail.append(est.covariance_[0, 0])
+    print(f"{str(params):50s} std of the last estimates: {np.std(tail):.4f}")
+
+# %%
+# The symmetric-matrix gradient
+# -----------------------------
+# For a symmetric ``Sigma`` the gradient in the Frobenius metric is
+# ``G = (Sigma^-1 r r' Sigma^-1 - Sigma^-1) / 2``. The Matrix Cookbook's derivative with
+# respect to the *free entries* of a symmetric matrix is ``2 G - diag(G)``: used as a step
+# it doubles every off-diagonal move.
+sigma, r = np.array([[1.0, 0.3], [0.3, 1.0]]), np.array([1.0, -1.0])
+inv = np.linalg.inv(sigma)
+G = 0.5 * (inv @ np.outer(r, r) @ inv - inv)
+print("G (the gradient OnlineGaussian's 'covariance' parametrization uses):\n", G.round(4))
+print("2 G - diag(G) (the free-entries derivative):\n", (2 * G - np.diag(np.diag(G))).round(4))
