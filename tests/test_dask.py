@@ -91,6 +91,10 @@ def test_incremental_wrapper_streams_blocks_in_order(client, data):
 
     inc = Incremental(OnlineGaussian()).fit(da.from_array(data, chunks=(4_000, 5)))
     np.testing.assert_allclose(inc.estimator_.covariance_, np.cov(data.T, bias=True), rtol=1e-10)
+    frame = dd.from_pandas(pd.DataFrame(data, columns=list("abcde")), npartitions=4)
+    inc = Incremental(OnlineGaussian()).fit(frame)
+    np.testing.assert_array_equal(inc.estimator_.feature_names_in_, list("abcde"))
+    np.testing.assert_allclose(inc.estimator_.covariance_, np.cov(data.T, bias=True), rtol=1e-10)
 
 
 def test_column_chunked_arrays_and_other_inputs_are_refused(client, data):
