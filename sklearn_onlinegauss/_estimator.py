@@ -66,7 +66,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         of 100, default schedule), the KL divergence to the true distribution
         is 1.0 times the batch MLE's for ``'natural'`` at condition number 10
         and 1e6 alike, but 3-400 times it for ``'sgd'`` / ``'adam'`` at
-        condition 10 and 500-1500 times at condition 1e6 (still decreasing
+        condition 10 and 490-1300 times at condition 1e6 (still decreasing
         with more data). Each Euclidean step is limited to a trust region (the
         covariance may change by at most a factor 2 in any direction, the mean
         by one standard deviation); shrunk steps are counted in
