@@ -134,7 +134,9 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
 
     warm_start : bool, default=False
         If True, :meth:`fit` continues from the previous state and step
-        counter, as :meth:`partial_fit` does, instead of starting afresh.
+        counter, as :meth:`partial_fit` does, instead of starting afresh. The
+        data must then have the same features, and `solver`,
+        `parametrization` and `covariance_type` must be unchanged.
 
     reg_covar : float, default=1e-6
         Smallest eigenvalue allowed for the correlation matrix (the
@@ -311,15 +313,24 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        warm = self.warm_start and hasattr(self, "_state")
+        if warm:
+            self._check_same_structure()
+            width = self.n_features_in_
         with self._input_attributes_kept_on_error():
             X, w = self._validate_input(X, sample_weight, reset=True)
+            if warm and X.shape[1] != width:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the warm start state has {width}. "
+                    "Set warm_start=False to fit afresh."
+                )
             if w is not None and not w.any():
                 raise ValueError(
                     "All sample weights are zero: fit needs at least one positive weight."
                 )
             rng = check_random_state(self.random_state)
             solver = self._make_solver()
-            carry = self._carry() if self.warm_start and hasattr(self, "_state") else _EMPTY
+            carry = self._carry() if warm else _EMPTY
             start = carry
             eta0, best, no_improvement = self.eta0, np.inf, 0
             loss_curve = []
@@ -377,12 +388,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             # _fit_context skips validation for a fitted estimator's
             # partial_fit; the hyperparameters may have changed since.
             self._validate_params()
-            if self._structure() != self._solver_structure:
-                raise ValueError(
-                    f"The state was learned with {self._solver_structure} (solver, "
-                    "parametrization, covariance_type) and cannot continue as "
-                    f"{self._structure()}. Call fit to start afresh."
-                )
+            self._check_same_structure()
         reset = not hasattr(self, "n_features_in_")
         with self._input_attributes_kept_on_error(active=reset):
             X, w = self._validate_input(X, sample_weight, reset=reset)
@@ -421,6 +427,14 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         # sklearn's own test scans vars() on every partial_fit; this is O(1).
         return hasattr(self, "_state")
+
+    def _check_same_structure(self):
+        if self._structure() != self._solver_structure:
+            raise ValueError(
+                f"The state was learned with {self._solver_structure} (solver, "
+                "parametrization, covariance_type) and cannot continue as "
+                f"{self._structure()}. Call fit to start afresh."
+            )
 
     def _structure(self):
         """The hyperparameters that fix what the learned state means."""

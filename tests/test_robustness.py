@@ -275,3 +275,17 @@ def test_a_numerical_failure_after_validation_changes_nothing():
     with pytest.raises(ValueError, match="reg_covar"):
         first.partial_fit(flat)
     assert not hasattr(first, "n_features_in_")
+
+
+def test_warm_start_fit_refuses_what_it_cannot_continue():
+    X = _data(100)
+    est = OnlineGaussian(warm_start=True, max_iter=1, tol=None).fit(X)
+    before = copy.deepcopy(est)
+    with pytest.raises(ValueError, match="cannot continue.*Call fit"):
+        est.set_params(solver="sgd").fit(X)
+    est.set_params(solver="natural")
+    with pytest.raises(ValueError, match="5 features.*warm start.*3"):
+        est.fit(np.c_[X, X[:, :2]])
+    assert_same_state(est, before)
+    # Without warm_start, fit starts afresh and both are fine.
+    est.set_params(warm_start=False, solver="sgd").fit(np.c_[X, X[:, :2]])
