@@ -124,7 +124,7 @@ def _merge_euclidean(solver, states):
         )
         return EuclideanState(params, solver.optimizer.init(params))
     moments = [(WarmupState(*solver.moments(state), weight), weight) for state, weight in states]
-    return solver._settle(_pool_all(moments, solver.parametrization.project, WarmupState))
+    return solver.settle(_pool_all(moments, solver.parametrization.project, WarmupState))
 
 
 def _average_all(averages):

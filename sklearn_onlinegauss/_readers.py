@@ -85,7 +85,7 @@ class ChunkReader:
         stream = (
             io.TextIOWrapper(sys.stdin.buffer, newline="")
             if self.path == "-"
-            else open(self.path, newline="")  # noqa: SIM115 (closed below)
+            else open(self.path, newline="")
         )
         try:
             yield from self._parse(csv.reader(stream, delimiter=delimiter))

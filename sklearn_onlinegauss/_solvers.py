@@ -128,9 +128,9 @@ class Euclidean:
 
     def init(self, X, w):
         W, m, C = batch_moments(X, w)
-        return self._settle(WarmupState(m, self.parametrization.project(C), W))
+        return self.settle(WarmupState(m, self.parametrization.project(C), W))
 
-    def _settle(self, warmup):
+    def settle(self, warmup):
         """Start gradient ascent once the exact moments have ``n_features + 1`` samples."""
         if warmup.weight < len(warmup.location) + 1:
             return warmup
@@ -150,7 +150,7 @@ class Euclidean:
                 W / (state.weight + W),
                 self.parametrization.project,
             )
-            return self._settle(WarmupState(*pooled, state.weight + W)), False
+            return self.settle(WarmupState(*pooled, state.weight + W)), False
         params = state.params
         w = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()
         grads = self.parametrization.gradient(params, X, w)
