@@ -51,11 +51,13 @@ def pool(location, covariance, m, C, eta, project):
     """The natural-gradient step toward a batch with mean ``m`` and covariance ``C``.
 
     Returns the new ``(location, covariance)``; exact pooling when ``eta`` is
-    the batch's share of the total weight.
+    the batch's share of the total weight. ``C`` is None for a batch of one
+    row, which has no scatter about its mean.
     """
     delta = m - location
-    new = eta * C
-    new += (1 - eta) * covariance
+    new = (1 - eta) * covariance
+    if C is not None:
+        new += eta * C
     scaled = np.sqrt(eta * (1 - eta)) * delta
     new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
     return location + eta * delta, project(new)
@@ -88,7 +90,10 @@ class Natural:
         return NaturalState(m, self.project(C))
 
     def step(self, state, X, w, eta):
-        _, m, C = batch_moments(X, w)
+        if len(X) == 1:  # the streaming case: skip the zero scatter
+            m, C = X[0], None
+        else:
+            _, m, C = batch_moments(X, w)
         return NaturalState(*pool(*state, m, C, min(eta, 1.0), self.project)), False
 
     def moments(self, state):

@@ -36,6 +36,15 @@ def test_natural_step_by_hand():
     assert shrunk is False
 
 
+@pytest.mark.parametrize("w", [None, np.array([3.0])])
+def test_natural_one_row_step_by_hand(w):
+    # One row has no scatter: 0.75 I + 0.25 * 0.75 * delta delta', delta = (2, 0).
+    state = NaturalState(np.array([0.0, 0.0]), np.eye(2))
+    new, _ = Natural(FULL).step(state, np.array([[2.0, 0.0]]), w, 0.25)
+    np.testing.assert_array_equal(new.location, [0.5, 0.0])
+    np.testing.assert_array_equal(new.covariance, [[0.75 + 0.75, 0.0], [0.0, 0.75]])
+
+
 def test_natural_steps_with_share_of_weight_pool_exactly():
     rng = np.random.default_rng(1)
     X, w = rng.normal(size=(100, 3)) * [1, 10, 0.1] - 50, rng.integers(1, 4, 100).astype(float)
