@@ -40,11 +40,26 @@ def batch_moments(X, w):
         R = X - m
         C = R.T @ R
         C /= W
-        return W, m, C
+        return W, m, _representable(C)
     W = w.sum()
     m = (w @ X) / W
     R = (X - m) * np.sqrt(w / W)[:, None]
-    return W, m, R.T @ R
+    return W, m, _representable(R.T @ R)
+
+
+def _representable(covariance):
+    """``covariance``, or a ValueError if it overflowed float64.
+
+    The trace of a positive semi-definite matrix bounds all its entries, so it
+    is the only sum that needs checking (O(n_features), not O(n_features**2)).
+    """
+    if not np.isfinite(covariance.trace()):
+        raise ValueError(
+            "The covariance overflowed float64: the data's values are too large to "
+            "square (the total variance must stay below ~1e308). Rescale the "
+            "features, e.g. with sklearn.preprocessing.StandardScaler."
+        )
+    return covariance
 
 
 def pool(location, covariance, m, C, eta, project):
@@ -60,7 +75,7 @@ def pool(location, covariance, m, C, eta, project):
         new += eta * C
     scaled = np.sqrt(eta * (1 - eta)) * delta
     new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
-    return location + eta * delta, project(new)
+    return location + eta * delta, _representable(project(new))
 
 
 class NaturalState(NamedTuple):

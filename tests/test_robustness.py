@@ -109,6 +109,21 @@ def test_bad_input_is_refused_and_the_state_is_untouched(params, bad, method):
     np.testing.assert_array_equal(est.precision_, precision)
 
 
+@pytest.mark.parametrize("method, n_rows", [("partial_fit", 1), ("partial_fit", 10), ("fit", 10)])
+@pytest.mark.parametrize("params", CONFIGS[:2], ids=IDS[:2])
+def test_values_too_large_to_square_are_refused_and_the_state_is_untouched(params, method, n_rows):
+    # Finite, so validate_data accepts them, but their squares overflow float64:
+    # the natural step would store an infinite covariance.
+    X = X_OK[:n_rows].copy()
+    X[0, 1] = 1e200
+    est = _fitted(params)
+    before = copy.deepcopy(est)
+    with pytest.raises(ValueError, match="overflowed float64"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            getattr(est, method)(X)
+    assert_same_state(est, before)
+
+
 def test_failed_first_call_leaves_the_estimator_unfitted():
     est = OnlineGaussian()
     with pytest.raises(ValueError, match="NaN"):
