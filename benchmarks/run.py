@@ -31,13 +31,20 @@ from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._experiments import SOLVER_SETTINGS, random_gaussian
 
 
-def best_time(repeat, fn, *args):
-    times = []
+def best_times(repeat, **calls):
+    """Best time of each ``name=(fn, *args)``, run in turn ``repeat`` times.
+
+    Taking turns, rather than timing each call ``repeat`` times in a row, means a
+    slow spell of the shared machine hits every candidate alike, so the ratios
+    between them hold better than the times do.
+    """
+    best = dict.fromkeys(calls, np.inf)
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, (fn, *args) in calls.items():
+            start = time.perf_counter()
+            fn(*args)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def gram(X):
@@ -68,6 +75,11 @@ def stream(est, X, batch_size):
     return est
 
 
+def stream_fresh(X, batch_size):
+    """A new default estimator, fed ``X`` in chunks of ``batch_size`` rows."""
+    return stream(OnlineGaussian(batch_size=batch_size), X, batch_size)
+
+
 def minibatch_throughput(args):
     print("\n1. Mini-batch partial_fit (default solver), throughput relative to baselines")
     print(
@@ -77,14 +89,19 @@ def minibatch_throughput(args):
     for d in (10, 100, 500):
         n = (200_000 if args.quick else 2_000_000) // max(1, d // 10)
         X = np.random.default_rng(0).normal(size=(n, d))
-        t_gram = best_time(args.repeat, gram, X)
-        t_cov = best_time(args.repeat, np.cov, X.T)
-        t_emp = best_time(args.repeat, fit_empirical, X)
+        t = best_times(
+            args.repeat,
+            gram=(gram, X),
+            cov=(np.cov, X.T),
+            emp=(fit_empirical, X),
+            b100=(stream_fresh, X, 100),
+            b1000=(stream_fresh, X, 1000),
+        )
         for b in (100, 1000):
-            t = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
+            t_b = t[f"b{b}"]
             print(
-                f"{d:5d} {b:6d} {n:9d} {n / t / 1e6:8.2f} "
-                f"{t_emp / t:13.2f}x {t_cov / t:9.2f}x {t_gram / t:8.2f}x"
+                f"{d:5d} {b:6d} {n:9d} {n / t_b / 1e6:8.2f} {t['emp'] / t_b:13.2f}x "
+                f"{t['cov'] / t_b:9.2f}x {t['gram'] / t_b:8.2f}x"
             )
 
 
@@ -99,13 +116,17 @@ def one_row_throughput(args):
     for d in (10, 50):
         n = 1000 if args.quick else 5000
         X = np.random.default_rng(0).normal(size=(n, d))
-        river_rate = np.nan
+        calls = {
+            solver: (one_row_stream, X, dict(solver=solver, learning_rate="constant", eta0=1e-3))
+            for solver in ("natural", "sgd", "adam")
+        }
         if MultivariateGaussian is not None:
             rows = [dict(enumerate(x)) for x in X]
-            river_rate = n / best_time(args.repeat, river_stream, rows, MultivariateGaussian)
+            calls["river"] = (river_stream, rows, MultivariateGaussian)
+        t = best_times(args.repeat, **calls)
+        river_rate = n / t.get("river", np.nan)
         for solver in ("natural", "sgd", "adam"):
-            params = dict(solver=solver, learning_rate="constant", eta0=1e-3)
-            rate = n / best_time(args.repeat, one_row_stream, X, params)
+            rate = n / t[solver]
             print(f"{d:5d} {solver:>8} {rate:10.0f} {river_rate:13.0f} {rate / river_rate:6.2f}x")
 
 
@@ -176,16 +197,23 @@ def blas_threads(args):
     for d, b in ((10, 1), (50, 1), (100, 100), (100, 1000), (500, 1000)):
         n = max(1000, 100 * b) if args.quick else max(3000, 20 * b * max(1, 100 // d))
         X = np.random.default_rng(0).normal(size=(n, d))
-        t_default = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
-        with threadpool_limits(1):
-            t_one = best_time(args.repeat, stream, OnlineGaussian(batch_size=b), X, b)
-        print(f"   d={d:4d} batch={b:5d}: {t_one / t_default:5.2f}")
+
+        def one_thread(X, b):
+            with threadpool_limits(1):
+                stream_fresh(X, b)
+
+        t = best_times(
+            args.repeat,
+            default=(stream_fresh, X, b),
+            one=(one_thread, X, b),
+        )
+        print(f"   d={d:4d} batch={b:5d}: {t['one'] / t['default']:5.2f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--repeat", type=int, default=5, help="best of this many runs")
     args = parser.parse_args()
     blas = [
         f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"

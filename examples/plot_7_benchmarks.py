@@ -20,9 +20,7 @@ from threadpoolctl import threadpool_info
 # sphinx-gallery runs each example from its own folder, without __file__.
 here = Path(globals().get("__file__", "plot_7_benchmarks.py")).resolve().parent
 sys.path.insert(0, str(here.parent / "benchmarks"))
-from run import best_time, fit_empirical, gram, one_row_stream, stream  # noqa: E402
-
-from sklearn_onlinegauss import OnlineGaussian  # noqa: E402
+from run import best_times, fit_empirical, gram, one_row_stream, stream_fresh  # noqa: E402
 
 blas = {i["internal_api"] for i in threadpool_info() if i["user_api"] == "blas"}
 print(
@@ -32,17 +30,23 @@ print(
 
 # %%
 # Mini-batch ``partial_fit`` (default solver) against ``EmpiricalCovariance().fit`` and the
-# ``X.T @ X`` limit on the same array, best of three runs.
+# ``X.T @ X`` limit on the same array, best of three runs taken in turns.
 rows = []
 for d in (10, 100, 300):
     X = np.random.default_rng(0).normal(size=(2_000_000 // d, d))
-    t_gram, t_emp = best_time(3, gram, X), best_time(3, fit_empirical, X)
+    t = best_times(
+        3,
+        gram=(gram, X),
+        emp=(fit_empirical, X),
+        b100=(stream_fresh, X, 100),
+        b1000=(stream_fresh, X, 1000),
+    )
     for b in (100, 1000):
-        t = best_time(3, stream, OnlineGaussian(batch_size=b), X, b)
-        rows.append((d, b, t_emp / t, t_gram / t))
+        t_b = t[f"b{b}"]
+        rows.append((d, b, t["emp"] / t_b, t["gram"] / t_b))
         print(
-            f"d={d:4d} batch={b:5d}: {t_emp / t:5.2f}x EmpiricalCovariance.fit, "
-            f"{t_gram / t:5.2f}x of X.T @ X"
+            f"d={d:4d} batch={b:5d}: {t['emp'] / t_b:5.2f}x EmpiricalCovariance.fit, "
+            f"{t['gram'] / t_b:5.2f}x of X.T @ X"
         )
 
 # %%
@@ -50,7 +54,7 @@ for d in (10, 100, 300):
 one_row = {}
 for d in (10, 50):
     X = np.random.default_rng(0).normal(size=(2000, d))
-    one_row[d] = len(X) / best_time(3, one_row_stream, X, {})
+    one_row[d] = len(X) / best_times(3, row=(one_row_stream, X, {}))["row"]
     print(f"d={d}: {one_row[d]:,.0f} rows/s")
 
 # %%
