@@ -63,18 +63,58 @@ def _representable(covariance):
 
 
 def pool(location, covariance, m, C, eta, project):
-    """The natural-gradient step toward a batch with mean ``m`` and covariance ``C``.
+    """The natural-gradient step toward moments ``(m, C)``: new ``(location, covariance)``.
 
-    Returns the new ``(location, covariance)``; exact pooling when ``eta`` is
-    the batch's share of the total weight. ``C`` is None for a batch of one
-    row, which has no scatter about its mean.
+    Exact pooling when ``eta`` is their share of the total weight; merging
+    fitted states uses it. Steps toward a batch of rows use :func:`step_toward`,
+    the same update without the temporaries.
     """
     delta = m - location
-    new = (1 - eta) * covariance
-    if C is not None:
-        new += eta * C
+    new = eta * C
+    new += (1 - eta) * covariance
     scaled = np.sqrt(eta * (1 - eta)) * delta
     new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
+    return location + eta * delta, _representable(project(new))
+
+
+def step_toward(location, covariance, X, w, eta, project):
+    """The natural-gradient step toward the batch ``X``: new ``(location, covariance)``.
+
+    ``Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'``, with
+    ``m, C`` the batch's weighted mean and covariance and ``delta = m - mu``.
+    The last two terms are ``(eta / W) R'R`` for the rows
+    ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so one symmetric
+    rank-k product (SYRK, exactly symmetric) gives both, and the blend with
+    ``Sigma`` is done in place on its result, as
+    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``. Temporaries of the size of the
+    covariance cost more than the arithmetic for large ``n_features`` (each
+    is fresh memory to fault in), and this allocates none but the result.
+    """
+    eta = min(eta, 1.0)
+    if len(X) == 1:  # the streaming case: a row has no scatter about itself
+        delta = X[0] - location
+        scaled = np.sqrt(eta) * delta
+        new = np.multiply.outer(scaled, scaled)  # eta delta delta', exactly symmetric
+    elif eta == 1.0:  # the step lands on the batch's own moments
+        _, m, C = batch_moments(X, w)
+        return m, project(C)
+    else:
+        if w is None:
+            W = len(X)
+            m = X.sum(axis=0) / W
+        else:
+            W = w.sum()
+            m = (w @ X) / W
+        delta = m - location
+        R = np.empty((len(X) + 1, len(m)))
+        np.subtract(X, m, out=R[:-1])
+        if w is not None:
+            R[:-1] *= np.sqrt(w)[:, None]
+        np.multiply(delta, np.sqrt((1 - eta) * W), out=R[-1])
+        new = R.T @ R
+        new *= eta / ((1 - eta) * W)  # eta C / (1 - eta) + eta delta delta'
+    new += covariance
+    new *= 1 - eta
     return location + eta * delta, _representable(project(new))
 
 
@@ -105,11 +145,7 @@ class Natural:
         return NaturalState(m, self.project(C))
 
     def step(self, state, X, w, eta):
-        if len(X) == 1:  # the streaming case: skip the zero scatter
-            m, C = X[0], None
-        else:
-            _, m, C = batch_moments(X, w)
-        return NaturalState(*pool(*state, m, C, min(eta, 1.0), self.project)), False
+        return NaturalState(*step_toward(*state, X, w, eta, self.project)), False
 
     def moments(self, state):
         return state
@@ -161,12 +197,12 @@ class Euclidean:
 
     def step(self, state, X, w, eta):
         if isinstance(state, WarmupState):
-            W, m, C = batch_moments(X, w)
-            pooled = pool(
+            W = len(X) if w is None else w.sum()
+            pooled = step_toward(
                 state.location,
                 state.covariance,
-                m,
-                C,
+                X,
+                w,
                 W / (state.weight + W),
                 self.parametrization.project,
             )

@@ -11,6 +11,8 @@ from sklearn_onlinegauss._solvers import (
     NaturalState,
     WarmupState,
     batch_moments,
+    pool,
+    step_toward,
 )
 
 FULL = COVARIANCE_TYPES["full"]
@@ -41,8 +43,28 @@ def test_natural_one_row_step_by_hand(w):
     # One row has no scatter: 0.75 I + 0.25 * 0.75 * delta delta', delta = (2, 0).
     state = NaturalState(np.array([0.0, 0.0]), np.eye(2))
     new, _ = Natural(FULL).step(state, np.array([[2.0, 0.0]]), w, 0.25)
-    np.testing.assert_array_equal(new.location, [0.5, 0.0])
-    np.testing.assert_array_equal(new.covariance, [[0.75 + 0.75, 0.0], [0.0, 0.75]])
+    np.testing.assert_allclose(new.location, [0.5, 0.0], rtol=1e-15)
+    np.testing.assert_allclose(new.covariance, [[0.75 + 0.75, 0.0], [0.0, 0.75]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 50])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("eta", [0.01, 0.7, 1.0])
+def test_step_toward_a_batch_is_pool_toward_its_moments(n_rows, weighted, eta):
+    # The fused product must give the textbook form to rounding (a few ulps of
+    # the largest entry per row summed), and be exactly symmetric.
+    rng = np.random.default_rng(n_rows)
+    X = rng.normal(size=(n_rows, 4)) * [1, 10, 0.1, 1] + 100
+    w = rng.random(n_rows) + 0.5 if weighted else None
+    A = rng.normal(size=(4, 4))
+    location, covariance = rng.normal(size=4) + 100, A @ A.T
+    _, m, C = batch_moments(X, w)
+    expected = pool(location, covariance, m, C, eta, FULL)
+    new_location, new_covariance = step_toward(location, covariance, X, w, eta, FULL)
+    np.testing.assert_allclose(new_location, expected[0], rtol=1e-14)
+    scale = np.abs(expected[1]).max()
+    np.testing.assert_allclose(new_covariance, expected[1], rtol=0, atol=1e-14 * n_rows * scale)
+    np.testing.assert_array_equal(new_covariance, new_covariance.T)
 
 
 def test_natural_steps_with_share_of_weight_pool_exactly():
