@@ -34,17 +34,26 @@ def batch_moments(X, w):
     rank-k update (SYRK): half the flops of a general product, and exactly
     symmetric.
     """
+    W, m = _mean(X, w)
     if w is None:
-        W = len(X)
-        m = X.sum(axis=0) / W
         R = X - m
         C = R.T @ R
         C /= W
         return W, m, _representable(C)
-    W = w.sum()
-    m = (w @ X) / W
     R = (X - m) * np.sqrt(w / W)[:, None]
     return W, m, _representable(R.T @ R)
+
+
+def _mean(X, w):
+    """Total weight and weighted mean of the rows.
+
+    A product with the weights (GEMV) is 2-8 times faster than
+    ``X.sum(axis=0)`` on C-ordered rows.
+    """
+    if w is None:
+        return len(X), (np.ones(len(X)) @ X) / len(X)
+    W = w.sum()
+    return W, (w @ X) / W
 
 
 def _representable(covariance):
@@ -99,12 +108,7 @@ def step_toward(location, covariance, X, w, eta, project):
         _, m, C = batch_moments(X, w)
         return m, project(C)
     else:
-        if w is None:
-            W = len(X)
-            m = X.sum(axis=0) / W
-        else:
-            W = w.sum()
-            m = (w @ X) / W
+        W, m = _mean(X, w)
         delta = m - location
         R = np.empty((len(X) + 1, len(m)))
         np.subtract(X, m, out=R[:-1])
