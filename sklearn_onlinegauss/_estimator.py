@@ -1,5 +1,6 @@
 """The scikit-learn estimator: validation, state and bookkeeping around the core."""
 
+import math
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -480,7 +481,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             and not hasattr(self, "feature_names_in_")
             # One pass with no temporary; an overflowing sum of finite values
             # merely takes the slow path.
-            and np.isfinite(X.sum())
+            and math.isfinite(X.sum())
         )
 
     def _make_solver(self):

@@ -7,6 +7,7 @@ first batch (its exact weighted moments), ``step(state, X, w, eta)`` returns
 weights), ``eta`` the batch's step size (see ``_schedules``).
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -62,7 +63,7 @@ def _representable(covariance):
     The trace of a positive semi-definite matrix bounds all its entries, so it
     is the only sum that needs checking (O(n_features), not O(n_features**2)).
     """
-    if not np.isfinite(covariance.trace()):
+    if not math.isfinite(covariance.diagonal().sum()):
         raise ValueError(
             "The covariance overflowed float64: the data's values are too large to "
             "square (the total variance must stay below ~1e308). Rescale the "
@@ -95,14 +96,15 @@ def step_toward(location, covariance, X, w, eta, project):
     ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so one symmetric
     rank-k product (SYRK, exactly symmetric) gives both, and the blend with
     ``Sigma`` is done in place on its result, as
-    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``. Temporaries of the size of the
-    covariance cost more than the arithmetic for large ``n_features`` (each
-    is fresh memory to fault in), and this allocates none but the result.
+    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``. Temporaries of the
+    size of the covariance cost more than the arithmetic for large
+    ``n_features`` (each is fresh memory to fault in), and this allocates
+    none but the result.
     """
-    eta = min(eta, 1.0)
+    eta = min(float(eta), 1.0)  # a Python float: scalar arithmetic, not numpy's
     if len(X) == 1:  # the streaming case: a row has no scatter about itself
         delta = X[0] - location
-        scaled = np.sqrt(eta) * delta
+        scaled = math.sqrt(eta) * delta
         new = np.multiply.outer(scaled, scaled)  # eta delta delta', exactly symmetric
     elif eta == 1.0:  # the step lands on the batch's own moments
         _, m, C = batch_moments(X, w)
@@ -114,7 +116,7 @@ def step_toward(location, covariance, X, w, eta, project):
         np.subtract(X, m, out=R[:-1])
         if w is not None:
             R[:-1] *= np.sqrt(w)[:, None]
-        np.multiply(delta, np.sqrt((1 - eta) * W), out=R[-1])
+        np.multiply(delta, math.sqrt((1 - eta) * W), out=R[-1])
         new = R.T @ R
         new *= eta / ((1 - eta) * W)  # eta C / (1 - eta) + eta delta delta'
     new += covariance
