@@ -18,6 +18,7 @@ one-row comparison and the PyTorch rows of section 3 are skipped.
 """
 
 import argparse
+import os
 import platform
 import time
 import tracemalloc
@@ -270,20 +271,34 @@ def blas_threads(args):
         print(f"   d={d:4d} batch={b:5d}: {t['one'] / t['default']:5.2f}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--repeat", type=int, default=5, help="best of this many runs")
-    args = parser.parse_args()
+def machine():
+    """CPU, core count, memory, Python, numpy and BLAS, as one line."""
+    cpu, memory_gb = platform.processor() or platform.machine(), None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+        memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (OSError, StopIteration, ValueError, AttributeError):
+        pass
     blas = [
         f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
         for i in threadpool_info()
         if i["user_api"] == "blas"
     ]
-    print(
-        f"machine: {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}"
+    memory = f", {memory_gb:.0f} GiB" if memory_gb else ""
+    return (
+        f"{cpu} ({platform.machine()}), {os.cpu_count()} cores{memory}; "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"numpy {np.__version__}, BLAS {', '.join(blas)}"
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--repeat", type=int, default=5, help="best of this many runs")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
     minibatch_throughput(args)
     one_row_throughput(args)
     time_to_accuracy(args)

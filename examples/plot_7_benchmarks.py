@@ -9,24 +9,25 @@ is a ratio to a baseline timed in the same run, since absolute times on a shared
 noise: above 1 means ``partial_fit`` streaming the data in mini-batches was faster.
 """
 
-import platform
 import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from threadpoolctl import threadpool_info
 
 # sphinx-gallery runs each example from its own folder, without __file__.
 here = Path(globals().get("__file__", "plot_7_benchmarks.py")).resolve().parent
 sys.path.insert(0, str(here.parent / "benchmarks"))
-from run import best_times, fit_empirical, gram, one_row_stream, stream_fresh  # noqa: E402
-
-blas = {i["internal_api"] for i in threadpool_info() if i["user_api"] == "blas"}
-print(
-    f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-    f"numpy {np.__version__}, BLAS {', '.join(sorted(blas))}"
+from run import (  # noqa: E402
+    best_times,
+    fit_empirical,
+    gram,
+    machine,
+    one_row_stream,
+    stream_fresh,
 )
+
+print(machine())
 
 # %%
 # Mini-batch ``partial_fit`` (default solver) against ``EmpiricalCovariance().fit`` and the
