@@ -227,7 +227,7 @@ class Euclidean:
             if self._acceptable(location, chol, candidate):
                 return EuclideanState(candidate, opt_state), scale < 1.0
             scale *= 0.5
-        return EuclideanState(params, opt_state), True
+        return state, True  # rejected outright: the optimizer's moments stay too
 
     def _acceptable(self, location, chol, candidate):
         with np.errstate(all="ignore"):

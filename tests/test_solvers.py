@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sklearn_onlinegauss._covariance import COVARIANCE_TYPES
-from sklearn_onlinegauss._optimizers import SGD
+from sklearn_onlinegauss._optimizers import SGD, Adam
 from sklearn_onlinegauss._parametrizations import PARAMETRIZATIONS
 from sklearn_onlinegauss._solvers import (
     Euclidean,
@@ -130,4 +130,13 @@ def test_euclidean_non_finite_gradient_rejects_the_step():
     solver = _euclidean()
     state = EuclideanState((np.zeros(1), np.array([[1e-300]])), ())
     new, shrunk = solver.step(state, np.array([[1e300]]), np.ones(1), 0.1)
+    assert shrunk and new is state
+
+
+def test_euclidean_step_no_halving_can_save_is_rejected_with_the_optimizer_state(monkeypatch):
+    # Adam's moment estimates must not advance on a step that is not taken.
+    solver = Euclidean(PARAMETRIZATIONS["cholesky"](FULL), Adam(), reg_covar=1e-6)
+    state = solver.init(np.random.default_rng(0).normal(size=(10, 2)), None)
+    monkeypatch.setattr(solver, "_acceptable", lambda *args: False)
+    new, shrunk = solver.step(state, np.array([[1.0, -1.0]]), None, 0.1)
     assert shrunk and new is state
