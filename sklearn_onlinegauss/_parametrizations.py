@@ -19,39 +19,57 @@ is a valid Gaussian; their diagonal gradients pick up the chain-rule factor
 ``L_ii``.
 """
 
+from functools import lru_cache
+
 import numpy as np
-from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.linalg import cho_solve
+
+from ._linalg import cholesky_lower, solve_lower
 
 __all__ = ["PARAMETRIZATIONS"]
 
 
+@lru_cache
+def _lower_mask(n, k):
+    return np.tri(n, k=k, dtype=bool)
+
+
+def _tril(A, k=0):
+    """``np.tril(A, k)`` for a square ``A``, with the mask built once per size.
+
+    ``np.tril`` builds its mask on every call, which costs more than the
+    rest of a small step.
+    """
+    return np.where(_lower_mask(len(A), k), A, 0.0)
+
+
 def _from_log_diag(M):
-    L = np.tril(M, -1)
+    L = _tril(M, -1)
     np.fill_diagonal(L, np.exp(np.diag(M)))
     return L
 
 
 def _to_log_diag(L):
-    M = np.tril(L, -1)
+    M = _tril(L, -1)
     np.fill_diagonal(M, np.log(np.diag(L)))
     return M
 
 
 def _chain_log_diag(dL, L):
     """Gradient with respect to a log-diagonal factor from that of the factor."""
-    dM = np.tril(dL, -1)
+    dM = _tril(dL, -1)
     np.fill_diagonal(dM, np.diag(dL) * np.diag(L))
     return dM
 
 
 def _whitened_moments(X, w, location, chol):
     """Weighted mean of ``z = L^-1 r`` and ``A = mean(z z')``; ``w`` sums to 1."""
-    Z = solve_triangular(chol, (X - location).T, lower=True, check_finite=False)
+    Z = solve_lower(chol, (X - location).T)
     return Z @ w, (Z * w) @ Z.T
 
 
 def _mean_gradient(chol, z_mean):
-    return solve_triangular(chol, z_mean, trans="T", lower=True, check_finite=False)
+    return solve_lower(chol, z_mean, trans=True)
 
 
 class Cholesky:
@@ -61,7 +79,7 @@ class Cholesky:
         self.project = project
 
     def from_moments(self, location, covariance):
-        return location.copy(), _to_log_diag(cholesky(covariance, lower=True))
+        return location.copy(), _to_log_diag(cholesky_lower(covariance))
 
     def to_moments(self, params):
         location, M = params
@@ -73,7 +91,7 @@ class Cholesky:
         L = _from_log_diag(M)
         z_mean, A = _whitened_moments(X, w, location, L)
         A.flat[:: A.shape[0] + 1] -= 1.0
-        dL = np.tril(solve_triangular(L, A, trans="T", lower=True, check_finite=False))
+        dL = _tril(solve_lower(L, A, trans=True))
         return _mean_gradient(L, z_mean), self.project(_chain_log_diag(dL, L))
 
 
@@ -88,14 +106,12 @@ class Precision:
         self.project = project
 
     def from_moments(self, location, covariance):
-        precision = cho_solve((cholesky(covariance, lower=True), True), np.eye(len(location)))
-        return location.copy(), _to_log_diag(cholesky(precision, lower=True))
+        precision = cho_solve((cholesky_lower(covariance), True), np.eye(len(location)))
+        return location.copy(), _to_log_diag(cholesky_lower(precision))
 
     def to_moments(self, params):
         location, N = params
-        U_inv = solve_triangular(
-            _from_log_diag(N), np.eye(len(location)), lower=True, check_finite=False
-        )
+        U_inv = solve_lower(_from_log_diag(N), np.eye(len(location)))
         return location, U_inv.T @ U_inv
 
     def gradient(self, params, X, w):
@@ -103,7 +119,7 @@ class Precision:
         U = _from_log_diag(N)
         R = X - location
         E = R @ U
-        dU = -np.tril((R * w[:, None]).T @ E)
+        dU = -_tril((R * w[:, None]).T @ E)
         dU.flat[:: U.shape[0] + 1] += 1.0 / np.diag(U)
         return U @ (w @ E), self.project(_chain_log_diag(dU, U))
 
@@ -126,11 +142,11 @@ class Covariance:
 
     def gradient(self, params, X, w):
         location, covariance = params
-        L = cholesky(covariance, lower=True, check_finite=False)
+        L = cholesky_lower(covariance)
         z_mean, A = _whitened_moments(X, w, location, L)
         A.flat[:: A.shape[0] + 1] -= 1.0
-        T = solve_triangular(L, A, trans="T", lower=True, check_finite=False)
-        G = 0.5 * solve_triangular(L, T.T, trans="T", lower=True, check_finite=False)
+        T = solve_lower(L, A, trans=True)
+        G = 0.5 * solve_lower(L, T.T, trans=True)
         return _mean_gradient(L, z_mean), self.project(0.5 * (G + G.T))
 
 

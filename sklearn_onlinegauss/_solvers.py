@@ -11,9 +11,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, eigvalsh, solve_triangular
+from scipy.linalg import LinAlgError
 
 from ._covariance import COVARIANCE_TYPES, cholesky_or_raise, regularize
+from ._linalg import cholesky_lower, eigvalsh, solve_lower
 from ._optimizers import OPTIMIZERS
 from ._parametrizations import PARAMETRIZATIONS
 
@@ -220,7 +221,7 @@ class Euclidean:
             return state, True
         steps, opt_state = self.optimizer.update(grads, state.optimizer, eta)
         location, covariance = self.parametrization.to_moments(params)
-        chol = cholesky(covariance, lower=True, check_finite=False)
+        chol = cholesky_lower(covariance)
         scale = 1.0
         for _ in range(MAX_HALVINGS):
             candidate = tuple(p + scale * s for p, s in zip(params, steps, strict=True))
@@ -233,16 +234,15 @@ class Euclidean:
         with np.errstate(all="ignore"):
             try:
                 new_location, new_covariance = self.parametrization.to_moments(candidate)
-            except (LinAlgError, ValueError):
+                if not (np.isfinite(new_location).all() and np.isfinite(new_covariance).all()):
+                    return False
+                z = solve_lower(chol, new_location - location)
+                if not z @ z <= 1.0:
+                    return False
+                B = solve_lower(chol, solve_lower(chol, new_covariance).T)
+                eig = eigvalsh(0.5 * (B + B.T))
+            except (LinAlgError, ValueError):  # a singular factor, or overflow in B
                 return False
-            if not (np.all(np.isfinite(new_location)) and np.all(np.isfinite(new_covariance))):
-                return False
-            z = solve_triangular(chol, new_location - location, lower=True, check_finite=False)
-            if z @ z > 1.0:
-                return False
-            B = solve_triangular(chol, new_covariance, lower=True, check_finite=False)
-            B = solve_triangular(chol, B.T, lower=True, check_finite=False)
-            eig = eigvalsh(0.5 * (B + B.T), check_finite=False)
         return bool(eig[0] >= 1.0 / TRUST_FACTOR and eig[-1] <= TRUST_FACTOR)
 
     def moments(self, state):
