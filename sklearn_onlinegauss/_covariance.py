@@ -8,7 +8,9 @@ All covariances are stored as full ``(n_features, n_features)`` arrays.
 """
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, eigh, solve_triangular
+from scipy.linalg import LinAlgError, eigh
+
+from ._linalg import cholesky_lower, solve_lower
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -83,7 +85,7 @@ def regularize(location, covariance, reg_covar):
     scale = np.sqrt(variances)
     correlation = covariance / np.outer(scale, scale)
     try:
-        cholesky(correlation - reg_covar * np.eye(n_features), lower=True, check_finite=False)
+        cholesky_lower(correlation - reg_covar * np.eye(n_features))
         return covariance
     except LinAlgError:
         pass
@@ -107,7 +109,7 @@ def cholesky_or_raise(covariance):
     try:
         if not np.all(np.isfinite(covariance)):
             raise LinAlgError("non-finite entries")
-        return cholesky(covariance, lower=True, check_finite=False)
+        return cholesky_lower(covariance)
     except LinAlgError as exc:
         raise ValueError(
             "The covariance estimate is not numerically positive definite "
@@ -118,7 +120,7 @@ def cholesky_or_raise(covariance):
 
 def _whiten(X, location, chol):
     """``L^-1 (x - mu)`` for every row, shape (n_samples, n_features)."""
-    return solve_triangular(chol, (X - location).T, lower=True, check_finite=False).T
+    return solve_lower(chol, (X - location).T).T
 
 
 def mahalanobis(X, location, chol):
@@ -148,7 +150,7 @@ def kl_divergence(location_p, covariance_p, location_q, covariance_q):
     """
     Lp = cholesky_or_raise(covariance_p)
     Lq = cholesky_or_raise(covariance_q)
-    M = solve_triangular(Lq, Lp, lower=True, check_finite=False)
-    z = solve_triangular(Lq, location_p - location_q, lower=True, check_finite=False)
+    M = solve_lower(Lq, Lp)
+    z = solve_lower(Lq, location_p - location_q)
     log_det_ratio = 2.0 * np.sum(np.log(np.diag(Lq)) - np.log(np.diag(Lp)))
     return 0.5 * (np.sum(M * M) + z @ z - len(z) + log_det_ratio)
