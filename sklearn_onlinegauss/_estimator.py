@@ -16,7 +16,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._averaging import update_average
 from ._compat import Interval, StrOptions, _fit_context, check_sample_weight, validate_data
-from ._covariance import COVARIANCE_TYPES, cholesky_or_raise, log_density, mahalanobis, regularize
+from ._covariance import (
+    COVARIANCE_TYPES,
+    cholesky_or_raise,
+    log_density,
+    mahalanobis,
+    mean_log_density,
+    regularize,
+)
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES
 from ._solvers import SOLVERS, make_solver
@@ -114,10 +121,14 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         from the start; an int starts once that total sample weight is seen.
 
     batch_size : int or 'auto', default='auto'
-        Mini-batch size; ``'auto'`` is ``min(200, n_samples)``.
+        Mini-batch size. ``'auto'`` is ``min(200, n_samples)``, except for the
+        natural solver with the ``'optimal'`` schedule and no averaging, whose
+        estimate is the same for any batching: there it is
+        ``max(1000, 2**18 // n_features)`` rows (about 2 MB), the fastest.
 
     max_iter : int, default=1000
-        Maximum number of epochs (passes over the data) of :meth:`fit`.
+        Maximum number of epochs (passes over the data) of :meth:`fit`. The
+        default solver and schedule need one (see :meth:`fit`).
 
     tol : float or None, default=1e-3
         :meth:`fit` stops when the training loss (mean negative
@@ -299,6 +310,11 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Fit by epochs of shuffled mini-batches until `tol` or `max_iter`.
 
+        With ``solver='natural'``, ``learning_rate='optimal'`` and no
+        averaging (the defaults) one pass is already the exact
+        maximum-likelihood estimate, and another would only count the data
+        twice, so ``fit`` makes one pass, in order (``n_iter_ == 1``).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -335,14 +351,20 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             start = carry
             eta0, best, no_improvement = self.eta0, np.inf, 0
             loss_curve = []
+            exact = self._one_pass_is_exact()
             for epoch in range(1, self.max_iter + 1):
-                order = rng.permutation(len(X)) if self.shuffle else None
+                order = rng.permutation(len(X)) if self.shuffle and not exact else None
                 carry = self._pass(solver, X, w, order, eta0, carry)
                 location, _, chol = self._moments(solver, carry.state, carry.average)
-                loss = -np.average(log_density(X, location, chol), weights=w)
+                if exact and not warm:  # the state is X's own moments: no pass over X
+                    loss = -mean_log_density(location, chol, solver.moments(carry.state)[1])
+                else:
+                    loss = -np.average(log_density(X, location, chol), weights=w)
                 loss_curve.append(loss)
                 if self.verbose:
                     print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
+                if exact:
+                    break
                 if self.tol is None:
                     continue
                 no_improvement = no_improvement + 1 if loss > best - self.tol else 0
@@ -363,6 +385,15 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             self._commit(solver, start, carry, epoch, self._param_values())
             self.loss_curve_ = loss_curve
         return self
+
+    def _one_pass_is_exact(self):
+        """Whether a pass of the data gives its exact maximum-likelihood estimate.
+
+        Pooling with ``eta = w / t`` makes each step the running MLE, so the
+        order of the rows does not matter and a second pass would only weight
+        the data twice against a warm start's earlier data.
+        """
+        return self.solver == "natural" and self.learning_rate == "optimal" and not self.average
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Take one pass over `X` in mini-batches, continuing from the current state.
@@ -500,11 +531,18 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_
         )
 
+    def _batch_size(self, n_samples, n_features):
+        if self.batch_size != "auto":
+            return self.batch_size
+        if self._one_pass_is_exact():  # any batching gives the same estimate
+            return max(1000, 2**18 // n_features)
+        return min(200, n_samples)
+
     def _pass(self, solver, X, w, order, eta0, carry):
         """One pass of mini-batch steps; returns the new carry, touches nothing."""
         state, average, t, n_seen, n_shrunk = carry
         schedule = SCHEDULES[self.learning_rate]
-        batch_size = min(200, len(X)) if self.batch_size == "auto" else self.batch_size
+        batch_size = self._batch_size(*X.shape)
         start_average = 0.0 if self.average is True else self.average
         for start in range(0, len(X), batch_size):
             batch = slice(start, start + batch_size)

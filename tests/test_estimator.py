@@ -121,17 +121,44 @@ def test_sample_has_the_fitted_moments():
 
 def test_fit_stops_on_tol_and_warns_at_max_iter():
     X = _data()
-    est = OnlineGaussian(random_state=0).fit(X)
-    # The exact estimate does not change after the first epoch: the loss is
-    # flat, so fit stops after n_iter_no_change further epochs.
-    assert est.n_iter_ == 1 + est.n_iter_no_change
+    params = dict(learning_rate="invscaling", eta0=0.5, random_state=0)
+    est = OnlineGaussian(**params).fit(X)
+    assert est.n_iter_no_change < est.n_iter_ < est.max_iter
     assert len(est.loss_curve_) == est.n_iter_
-    assert est.loss_curve_[0] == pytest.approx(-est.score(X))
+    assert est.loss_curve_[-1] == pytest.approx(-est.score(X))
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        OnlineGaussian(max_iter=2).fit(X)
+        OnlineGaussian(**params, max_iter=2).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert OnlineGaussian(max_iter=2, tol=None).fit(X).n_iter_ == 2
+        assert OnlineGaussian(**params, max_iter=2, tol=None).fit(X).n_iter_ == 2
+
+
+def test_default_fit_is_one_exact_pass_that_partial_fit_continues():
+    # A second pass of the exact solver would count the data twice: the
+    # stream's later data would then weigh half as much as it should.
+    X = _data()
+    est = OnlineGaussian(max_iter=50).fit(X[:300])
+    assert est.n_iter_ == 1 and len(est.loss_curve_) == 1 and est.t_ == 300
+    assert est.loss_curve_[0] == pytest.approx(-est.score(X[:300]))
+    est.partial_fit(X[300:])
+    reference = EmpiricalCovariance().fit(X)
+    np.testing.assert_allclose(est.location_, reference.location_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(est.covariance_, reference.covariance_, rtol=1e-10)
+    warm = OnlineGaussian(warm_start=True).fit(X[:300]).fit(X[300:])
+    np.testing.assert_allclose(warm.covariance_, reference.covariance_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_samples", [2, 500])  # 2 < n_features: reg_covar acts
+def test_one_pass_training_loss_is_the_mean_negative_log_likelihood(
+    covariance_type, weighted, n_samples
+):
+    X = _data(n=n_samples)
+    w = np.random.default_rng(1).integers(1, 4, n_samples).astype(float) if weighted else None
+    est = OnlineGaussian(covariance_type=covariance_type).fit(X, sample_weight=w)
+    expected = -np.average(est.score_samples(X), weights=w)
+    assert est.loss_curve_ == [pytest.approx(expected, rel=1e-10)]
 
 
 def test_adaptive_rate_divides_eta0_when_the_loss_stalls(capsys):
