@@ -393,7 +393,11 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         order of the rows does not matter and a second pass would only weight
         the data twice against a warm start's earlier data.
         """
-        return self.solver == "natural" and self.learning_rate == "optimal" and not self.average
+        return (
+            self.solver == "natural"
+            and self.learning_rate == "optimal"
+            and self._start_average() is None
+        )
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """Take one pass over `X` in mini-batches, continuing from the current state.
@@ -531,6 +535,15 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_
         )
 
+    def _start_average(self):
+        """Total weight from which to average the iterates; None: never.
+
+        ``average`` may be a numpy bool as well as a Python one.
+        """
+        if isinstance(self.average, (bool, np.bool_)):
+            return 0.0 if self.average else None
+        return self.average
+
     def _batch_size(self, n_samples, n_features):
         if self.batch_size != "auto":
             return self.batch_size
@@ -543,7 +556,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         state, average, t, n_seen, n_shrunk = carry
         schedule = SCHEDULES[self.learning_rate]
         batch_size = self._batch_size(*X.shape)
-        start_average = 0.0 if self.average is True else self.average
+        start_average = self._start_average()
         for start in range(0, len(X), batch_size):
             batch = slice(start, start + batch_size)
             rows = batch if order is None else order[batch]
@@ -564,7 +577,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                     state, Xb, wb, weight * schedule(t, eta0, self.power_t)
                 )
                 n_shrunk += shrunk
-            if start_average is not False and t >= start_average:
+            if start_average is not None and t >= start_average:
                 average = update_average(average, *solver.moments(state), weight)
         return _Carry(state, average, t, n_seen, n_shrunk)
 

@@ -204,3 +204,17 @@ def test_more_features_than_samples_gives_a_valid_gaussian():
     one = OnlineGaussian().partial_fit(X[:1])
     np.linalg.cholesky(one.covariance_)
     assert np.all(np.isfinite(one.score_samples(X)))
+
+
+@pytest.mark.parametrize("off, on", [(False, True), (np.False_, np.True_)])
+def test_average_given_as_a_numpy_bool_means_what_the_python_bool_means(off, on):
+    X = _data()
+    params = dict(learning_rate="constant", eta0=0.1)
+    plain = OnlineGaussian(**params, average=False).partial_fit(X)
+    averaged = OnlineGaussian(**params, average=True).partial_fit(X)
+    np.testing.assert_array_equal(
+        OnlineGaussian(**params, average=off).partial_fit(X).covariance_, plain.covariance_
+    )
+    np.testing.assert_array_equal(
+        OnlineGaussian(**params, average=on).partial_fit(X).covariance_, averaged.covariance_
+    )
