@@ -616,15 +616,18 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     # Computed from the learned state when read, so that a streaming update
     # costs only the update (no Cholesky factorization per call).
 
+    # Copies: the moments may be the learned state's own arrays, which a
+    # caller's in-place edit would otherwise corrupt.
+
     @property
     def location_(self):
         """ndarray of shape (n_features,): estimated mean."""
-        return self._fitted_moments()[0]
+        return self._fitted_moments()[0].copy()
 
     @property
     def covariance_(self):
         """ndarray of shape (n_features, n_features): estimated covariance."""
-        return self._fitted_moments()[1]
+        return self._fitted_moments()[1].copy()
 
     @property
     def precision_(self):

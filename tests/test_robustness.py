@@ -124,6 +124,16 @@ def test_values_too_large_to_square_are_refused_and_the_state_is_untouched(param
     assert_same_state(est, before)
 
 
+@pytest.mark.parametrize("params", CONFIGS, ids=IDS)
+def test_editing_a_returned_estimate_in_place_leaves_the_estimator_alone(params):
+    est = _fitted(params)
+    before = copy.deepcopy(est)
+    est.location_[:] = np.nan
+    est.covariance_[:] = -1.0
+    est.precision_[:] = 0.0
+    assert_same_state(est, before)
+
+
 def test_failed_first_call_leaves_the_estimator_unfitted():
     est = OnlineGaussian()
     with pytest.raises(ValueError, match="NaN"):
