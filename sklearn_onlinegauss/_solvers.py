@@ -18,7 +18,15 @@ from ._linalg import cholesky_lower, eigvalsh, solve_lower
 from ._optimizers import OPTIMIZERS
 from ._parametrizations import PARAMETRIZATIONS
 
-__all__ = ["SOLVERS", "Euclidean", "Natural", "batch_moments", "make_solver"]
+__all__ = [
+    "SOLVERS",
+    "Euclidean",
+    "Natural",
+    "batch_moments",
+    "make_solver",
+    "pool",
+    "step_toward",
+]
 
 #: A Euclidean step may at most double or halve the covariance in any
 #: direction and move the mean by one standard deviation.
