@@ -488,15 +488,16 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             # Check the weights against the raw X first, so that nothing
             # (not even n_features_in_) is set when they are invalid.
             check_sample_weight(sample_weight, X)
-        if reset:
-            X = validate_data(self, X, reset=True, dtype=np.float64)
-        elif not self._is_plain_valid_array(X):
-            X = validate_data(self, X, reset=False, dtype=np.float64)
-        else:
-            X = np.asarray(X, dtype=np.float64)
+        X = self._check_X(X, reset)
         if sample_weight is None:
             return X, None  # unit weights, without materializing them
         return X, check_sample_weight(sample_weight, X)
+
+    def _check_X(self, X, reset=False):
+        """``validate_data``, with a shortcut for plain arrays when not resetting."""
+        if not reset and self._is_plain_valid_array(X):
+            return np.asarray(X, dtype=np.float64)
+        return validate_data(self, X, reset=reset, dtype=np.float64)
 
     def _is_plain_valid_array(self, X):
         """Whether ``validate_data(reset=False)`` would accept ``X`` unchanged.
@@ -637,7 +638,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
 
     def _validate_test(self, X):
         location, _, chol = self._fitted_moments()
-        return validate_data(self, X, reset=False, dtype=np.float64), location, chol
+        return self._check_X(X), location, chol
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted Gaussian.

@@ -109,6 +109,17 @@ def test_bad_input_is_refused_and_the_state_is_untouched(params, bad, method):
     np.testing.assert_array_equal(est.precision_, precision)
 
 
+@pytest.mark.parametrize("method", ["score_samples", "score", "mahalanobis"])
+@pytest.mark.parametrize("bad", sorted(k for k, v in BAD_INPUTS.items() if v[1] is None))
+def test_scoring_refuses_bad_input_like_validate_data(bad, method):
+    # Plain arrays take a shortcut past validate_data; what is bad must not.
+    X, _, error, message = BAD_INPUTS[bad]
+    est = _fitted({})
+    for rows in (X, X[1:2]):  # row 1 holds the NaN or infinity
+        with pytest.raises(error, match=message):
+            getattr(est, method)(rows)
+
+
 @pytest.mark.parametrize("method, n_rows", [("partial_fit", 1), ("partial_fit", 10), ("fit", 10)])
 @pytest.mark.parametrize("params", CONFIGS[:2], ids=IDS[:2])
 def test_values_too_large_to_square_are_refused_and_the_state_is_untouched(params, method, n_rows):
