@@ -146,22 +146,23 @@ def log_density(X, location, chol):
     is formed and no pdf is exponentiated, so far-away points keep a finite
     log-density instead of underflowing to ``log(0)``.
     """
-    n_features = location.shape[0]
-    log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-    return -0.5 * (n_features * np.log(2 * np.pi) + log_det + mahalanobis(X, location, chol))
+    return -0.5 * (_log_normalizer(chol) + mahalanobis(X, location, chol))
 
 
-def mean_log_density(location, chol, covariance):
-    """Mean of :func:`log_density` over data with mean ``location`` and covariance ``covariance``.
+def _log_normalizer(chol):
+    """``d log 2 pi + log det Sigma``, from the Cholesky factor of ``Sigma``."""
+    return len(chol) * np.log(2 * np.pi) + 2.0 * np.sum(np.log(np.diag(chol)))
+
+
+def mean_log_density(chol, covariance):
+    """Mean of :func:`log_density` over data centred on the mean, with covariance ``covariance``.
 
     ``-1/2 (d log 2 pi + log det Sigma + tr(Sigma^-1 C))``, in ``O(n_features**3)``
     without the data: the training loss of a fit whose state is the data's own
     moments.
     """
-    n_features = location.shape[0]
-    log_det = 2.0 * np.sum(np.log(np.diag(chol)))
     trace = np.trace(solve_lower(chol, solve_lower(chol, covariance), trans=True))
-    return -0.5 * (n_features * np.log(2 * np.pi) + log_det + trace)
+    return -0.5 * (_log_normalizer(chol) + trace)
 
 
 def kl_divergence(location_p, covariance_p, location_q, covariance_q):

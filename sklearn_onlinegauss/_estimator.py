@@ -357,7 +357,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                 carry = self._pass(solver, X, w, order, eta0, carry)
                 location, _, chol = self._moments(solver, carry.state, carry.average)
                 if exact and not warm:  # the state is X's own moments: no pass over X
-                    loss = -mean_log_density(location, chol, solver.moments(carry.state)[1])
+                    loss = -mean_log_density(chol, solver.moments(carry.state)[1])
                 else:
                     loss = -np.average(log_density(X, location, chol), weights=w)
                 loss_curve.append(loss)
