@@ -4,4 +4,4 @@ from ._estimator import OnlineGaussian
 from ._merge import merge
 
 __all__ = ["OnlineGaussian", "merge"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -2,28 +2,30 @@
 
 from typing import NamedTuple
 
-__all__ = ["Average", "update_average"]
+from ._gaussians import Gaussians
+from ._legacy import legacy_names
+
+__all__ = ["Averaged", "update_average"]
+
+__getattr__ = legacy_names(__name__, {"Average"})
 
 
-class Average(NamedTuple):
-    location: object
-    covariance: object
+class Averaged(NamedTuple):
+    state: Gaussians
     weight: float
 
 
-def update_average(average, location, covariance, weight):
-    """Fold the iterate ``(location, covariance)`` into the running average.
+def update_average(average, state, weight):
+    """Fold the iterate ``state`` (a :class:`Gaussians`) into the running average.
 
-    ``average`` is an :class:`Average` or None (averaging not started yet).
-    Averaging covariances is a convex combination, so the average stays
-    positive definite.
+    ``average`` is an :class:`Averaged` or None (averaging not started yet).
+    Every array of the state is averaged; for covariances (or variances) that
+    is a convex combination, so the average stays positive definite.
     """
     if average is None:
-        return Average(location.copy(), covariance.copy(), weight)
+        return Averaged(Gaussians(*(a.copy() for a in state)), weight)
     total = average.weight + weight
     f = weight / total
-    return Average(
-        average.location + f * (location - average.location),
-        average.covariance + f * (covariance - average.covariance),
-        total,
+    return Averaged(
+        Gaussians(*(a + f * (s - a) for a, s in zip(average.state, state, strict=True))), total
     )

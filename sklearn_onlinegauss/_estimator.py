@@ -1,51 +1,27 @@
-"""The scikit-learn estimator: validation, state and bookkeeping around the core."""
+"""OnlineGaussian: one Gaussian, the K=1 case of the core, streamed by gradient ascent."""
 
-import math
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
-from operator import attrgetter
-from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import cho_solve
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._averaging import update_average
-from ._compat import Interval, StrOptions, _fit_context, check_sample_weight, validate_data
-from ._covariance import (
-    COVARIANCE_TYPES,
-    cholesky_or_raise,
-    log_density,
-    mahalanobis,
-    mean_log_density,
-    regularize,
-)
+from ._compat import Interval, StrOptions, _fit_context
 from ._parametrizations import PARAMETRIZATIONS
-from ._schedules import SCHEDULES
+from ._schedules import SCHEDULES, Rate
 from ._solvers import SOLVERS, make_solver
+from ._streaming import Carry, StreamingMixin, stream
+
+#: Version of the learned state's layout; a pickle of another layout is refused.
+_FORMAT = 2
 
 __all__ = ["OnlineGaussian"]
 
 
-class _Carry(NamedTuple):
-    """Everything a pass of mini-batches reads and returns."""
-
-    state: object
-    average: object
-    t: float
-    n_seen: int
-    n_shrunk: int
-
-
-_EMPTY = _Carry(None, None, 0.0, 0, 0)
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
-
-class OnlineGaussian(DensityMixin, BaseEstimator):
+class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     """Multivariate Gaussian fitted online by stochastic gradient ascent on the log-likelihood.
 
     Each mini-batch moves the mean and covariance along the gradient of its
@@ -89,23 +65,43 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         update). Ignored by ``solver='natural'``.
 
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
-        Structure of the covariance. `covariance_` is always the full
-        ``(n_features, n_features)`` matrix.
+        Structure of the covariance. The natural solver stores ``'diag'`` as
+        ``n_features`` variances and ``'spherical'`` as one, and never forms
+        a ``(n_features, n_features)`` array for them (``O(n_features)``
+        time per row and memory); only reading `covariance_` or
+        `precision_` builds the matrix. The Euclidean solvers step in full
+        matrices projected onto the structure. `covariance_` is always the
+        full ``(n_features, n_features)`` matrix.
 
     learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
         Per-sample step size as a function of the total sample weight ``t``
-        seen (including the current batch); a batch of weight ``w`` takes a
-        step ``w`` times as large.
+        seen.
 
         - ``'optimal'``: ``1 / t``. With ``solver='natural'`` this is the exact
           streaming maximum-likelihood estimate.
         - ``'constant'``: ``eta0``. Exponential forgetting with an effective
-          memory of about ``1 / eta0`` samples, for drifting streams.
-        - ``'invscaling'``: ``eta0 / t ** power_t``.
+          memory of about ``1 / eta0`` samples, for drifting streams. With
+          ``solver='natural'`` each row replaces the fraction ``eta0`` of the
+          estimate (so ``eta0 < 1``): pandas'
+          ``ewm(alpha=eta0, adjust=False)`` mean and ``cov(bias=True)``.
+        - ``'invscaling'``: ``eta0 / t ** power_t``. With ``solver='natural'``
+          compounded continuously: a row of weight ``w`` arriving after ``t``
+          keeps ``exp(-eta0 * integral_t^(t+w) s**-power_t ds)`` of the
+          estimate (``power_t=1, eta0=1`` is exactly ``'optimal'``).
         - ``'adaptive'``: ``eta0`` while the training loss improves; in
           :meth:`fit`, divided by 5 each time it has not improved by `tol`
           for `n_iter_no_change` epochs (as in SGDRegressor). In
           :meth:`partial_fit` it is ``eta0``.
+
+        With ``solver='natural'`` every row takes its own step, in one
+        pooled update per batch: rows one at a time, any batching, and an
+        integer weight ``k`` in place of ``k`` repeated rows give the same
+        estimate, for every schedule. The estimate starts at the first row
+        (as pandas' ``ewm(adjust=False)`` and river do), so with
+        ``'constant'`` or ``'invscaling'`` even the first batch is weighted
+        by the schedule, and `eta0` matters from the first row on. The
+        Euclidean solvers take one step of ``w * rate(t)`` per batch of
+        weight ``w``.
 
     eta0 : float, default=0.01
         Initial learning rate of the ``'constant'``, ``'invscaling'`` and
@@ -121,10 +117,12 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         from the start; an int starts once that total sample weight is seen.
 
     batch_size : int or 'auto', default='auto'
-        Mini-batch size. ``'auto'`` is ``min(200, n_samples)``, except for the
-        natural solver with the ``'optimal'`` schedule and no averaging, whose
-        estimate is the same for any batching: there it is
-        ``max(1000, 2**18 // n_features)`` rows (about 2 MB), the fastest.
+        Mini-batch size. For ``solver='natural'`` without averaging the
+        estimate is the same for any batch size, which only trades speed for
+        memory: ``'auto'`` is ``max(1000, 2**18 // n_features)`` rows there
+        (about 2 MB), the fastest. Otherwise (the Euclidean solvers, or
+        averaging, which averages one iterate per batch) ``'auto'`` is
+        ``min(200, n_samples)``.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the data) of :meth:`fit`. The
@@ -242,7 +240,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     _parameter_constraints = {
         "solver": [StrOptions(set(SOLVERS))],
         "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
-        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "covariance_type": [StrOptions({"full", "diag", "spherical"})],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -334,6 +332,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         if warm:
             self._check_same_structure()
             width = self.n_features_in_
+        solver = self._make_solver()
         with self._input_attributes_kept_on_error():
             X, w = self._validate_input(X, sample_weight, reset=True)
             if warm and X.shape[1] != width:
@@ -346,8 +345,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                     "All sample weights are zero: fit needs at least one positive weight."
                 )
             rng = check_random_state(self.random_state)
-            solver = self._make_solver()
-            carry = self._carry() if warm else _EMPTY
+            carry = self._carry() if warm else self._empty_carry(solver, X.shape[1])
             start = carry
             eta0, best, no_improvement = self.eta0, np.inf, 0
             loss_curve = []
@@ -355,11 +353,13 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
             for epoch in range(1, self.max_iter + 1):
                 order = rng.permutation(len(X)) if self.shuffle and not exact else None
                 carry = self._pass(solver, X, w, order, eta0, carry)
-                location, _, chol = self._moments(solver, carry.state, carry.average)
+                state, factor = self._read(solver, carry.state, carry.average)
+                structure = solver.structure
                 if exact and not warm:  # the state is X's own moments: no pass over X
-                    loss = -mean_log_density(chol, solver.moments(carry.state)[1])
+                    loss = -structure.expected_log_density(factor, carry.state)[0]
                 else:
-                    loss = -np.average(log_density(X, location, chol), weights=w)
+                    log_density = structure.log_density(state, factor, X)[:, 0]
+                    loss = -np.average(log_density, weights=w)
                 loss_curve.append(loss)
                 if self.verbose:
                     print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
@@ -417,58 +417,30 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
-        params = self._param_values()
-        if hasattr(self, "_state") and params == self._validated_params:
-            # The streaming case. For a fitted estimator's partial_fit,
-            # _fit_context validates nothing and only opens contexts for
-            # nested validation and callbacks, which this update does not use;
-            # they would cost more than a one-row update.
-            return self._update(X, sample_weight, self._solver, params)
-        return self._validated_partial_fit(X, sample_weight, params)
+        if self._params_unchanged():  # the streaming case
+            return self._update(X, sample_weight, self._solver, self._validated_params)
+        return self._validated_partial_fit(X, sample_weight, self._param_values())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _validated_partial_fit(self, X, sample_weight, params):
         """partial_fit on a new estimator, or after set_params: validate first."""
         if hasattr(self, "_state"):
             self._check_same_structure()
+        solver = self._make_solver()
         with self._input_attributes_kept_on_error(active=not hasattr(self, "n_features_in_")):
-            return self._update(X, sample_weight, self._make_solver(), params)
+            return self._update(X, sample_weight, solver, params)
 
     def _update(self, X, sample_weight, solver, params):
         X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
         if w is not None and not w.any():
             return self
-        start = self._carry() if hasattr(self, "_state") else _EMPTY
+        if hasattr(self, "_state"):
+            start = self._carry()
+        else:
+            start = self._empty_carry(solver, X.shape[1])
         carry = self._pass(solver, X, w, None, self.eta0, start)
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
-
-    def _param_values(self):
-        return _PARAM_VALUES(self)
-
-    @contextmanager
-    def _input_attributes_kept_on_error(self, active=True):
-        """Undo what validate_data recorded (width, names) if the call then fails.
-
-        Everything else a call changes is assigned at its end, in `_commit`.
-        """
-        if not active:
-            yield
-            return
-        before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
-        try:
-            yield
-        except BaseException:
-            for name in _INPUT_ATTRIBUTES:
-                if name in before:
-                    setattr(self, name, before[name])
-                else:
-                    self.__dict__.pop(name, None)
-            raise
-
-    def __sklearn_is_fitted__(self):
-        # sklearn's own test scans vars() on every partial_fit; this is O(1).
-        return hasattr(self, "_state")
 
     def _check_same_structure(self):
         if self._structure() != self._solver_structure:
@@ -483,44 +455,18 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         parametrization = None if self.solver == "natural" else self.parametrization
         return self.solver, parametrization, self.covariance_type
 
-    def _validate_input(self, X, sample_weight, reset):
-        if sample_weight is not None:
-            # Check the weights against the raw X first, so that nothing
-            # (not even n_features_in_) is set when they are invalid.
-            check_sample_weight(sample_weight, X)
-        X = self._check_X(X, reset)
-        if sample_weight is None:
-            return X, None  # unit weights, without materializing them
-        return X, check_sample_weight(sample_weight, X)
-
-    def _check_X(self, X, reset=False):
-        """``validate_data``, with a shortcut for plain arrays when not resetting."""
-        if not reset and self._is_plain_valid_array(X):
-            return np.asarray(X, dtype=np.float64)
-        return validate_data(self, X, reset=reset, dtype=np.float64)
-
-    def _is_plain_valid_array(self, X):
-        """Whether ``validate_data(reset=False)`` would accept ``X`` unchanged.
-
-        A shortcut for the streaming case (many calls on small arrays), where
-        ``validate_data`` costs more than the update itself: a 2-D real
-        ndarray of the fitted width with finite values, for an estimator
-        fitted without feature names. Anything else goes through
-        ``validate_data`` and gets its errors and warnings.
-        """
-        return (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and X.dtype.kind in "fiu"
-            and not hasattr(self, "feature_names_in_")
-            # One pass with no temporary; an overflowing sum of finite values
-            # merely takes the slow path.
-            and math.isfinite(X.sum())
-        )
-
     def _make_solver(self):
+        """The solver for the current hyperparameters, once they are known to be valid."""
+        if (
+            self.solver == "natural"
+            and self.learning_rate in ("constant", "adaptive")
+            and self.eta0 >= 1
+        ):
+            raise ValueError(
+                f"eta0={self.eta0!r}: with solver='natural' and learning_rate="
+                f"{self.learning_rate!r}, eta0 is the fraction of the estimate each row "
+                "replaces, and must be below 1 (1 would keep only the last row)."
+            )
         return make_solver(
             self.solver,
             self.parametrization,
@@ -532,9 +478,13 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         )
 
     def _carry(self):
-        return _Carry(
+        return Carry(
             self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_
         )
+
+    @staticmethod
+    def _empty_carry(solver, n_features):
+        return Carry(solver.start(n_features), None, 0.0, 0, 0)
 
     def _start_average(self):
         """Total weight from which to average the iterates; None: never.
@@ -548,57 +498,36 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
     def _batch_size(self, n_samples, n_features):
         if self.batch_size != "auto":
             return self.batch_size
-        if self._one_pass_is_exact():  # any batching gives the same estimate
+        if self.solver == "natural" and self._start_average() is None:
+            # Any batching gives the same estimate: take about 2 MB of rows.
             return max(1000, 2**18 // n_features)
         return min(200, n_samples)
 
     def _pass(self, solver, X, w, order, eta0, carry):
         """One pass of mini-batch steps; returns the new carry, touches nothing."""
-        state, average, t, n_seen, n_shrunk = carry
-        schedule = SCHEDULES[self.learning_rate]
+        rate = Rate(self.learning_rate, eta0, self.power_t)
+
+        def step(state, Xb, wb, t):
+            return solver.step(state, Xb, wb, t, rate)
+
         batch_size = self._batch_size(*X.shape)
-        start_average = self._start_average()
-        for start in range(0, len(X), batch_size):
-            batch = slice(start, start + batch_size)
-            rows = batch if order is None else order[batch]
-            Xb = X[rows]
-            if w is None:
-                wb, weight, n_rows = None, len(Xb), len(Xb)
-            else:
-                wb = w[rows]
-                weight, n_rows = wb.sum(), np.count_nonzero(wb)
-                if weight == 0:
-                    continue
-            n_seen += n_rows
-            t += weight
-            if state is None:
-                state = solver.init(Xb, wb)
-            else:
-                state, shrunk = solver.step(
-                    state, Xb, wb, weight * schedule(t, eta0, self.power_t)
-                )
-                n_shrunk += shrunk
-            if start_average is not None and t >= start_average:
-                average = update_average(average, *solver.moments(state), weight)
-        return _Carry(state, average, t, n_seen, n_shrunk)
+        return stream(carry, X, w, batch_size, order, step, solver.moments, self._start_average())
 
-    def _moments(self, solver, state, average):
-        """``(location, covariance, cholesky factor)`` reported for a state."""
-        if average is not None:
-            location, covariance = average.location, average.covariance
-        else:
-            location, covariance = solver.moments(state)
-        covariance = regularize(location, covariance, self.reg_covar)
-        return location, covariance, cholesky_or_raise(covariance)
+    def _read(self, solver, state, average):
+        """The estimate of a state, regularized, and its factor: ``(Gaussians, factor)``."""
+        state = solver.moments(state) if average is None else average.state
+        state = solver.structure.regularize(state, self.reg_covar)
+        return state, solver.structure.factor(state)
 
-    def _fitted_moments(self):
+    def _fitted(self):
         check_is_fitted(self, "_state")
-        return self._moments(self._solver, self._state, self._average)
+        return self._read(self._solver, self._state, self._average)
 
     def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
         self._solver, self._solver_structure = solver, self._structure()
         self._validated_params = params
+        self._format = _FORMAT
         self.n_iter_ = n_iter
         shrunk = carry.n_shrunk - start.n_shrunk
         if shrunk > 0:
@@ -612,33 +541,43 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
                 stacklevel=4,
             )
 
+    def __setstate__(self, state):
+        if "_state" in state and state.get("_format") != _FORMAT:
+            raise ValueError(
+                "This OnlineGaussian was saved by sklearn-onlinegauss 0.1, whose learned "
+                "state this version stores differently and cannot read. Refit it with "
+                "this version, or load it with the version that saved it."
+            )
+        super().__setstate__(state)
+
     # -- using the fitted Gaussian ----------------------------------------------
 
     # Computed from the learned state when read, so that a streaming update
-    # costs only the update (no Cholesky factorization per call).
-
-    # Copies: the moments may be the learned state's own arrays, which a
-    # caller's in-place edit would otherwise corrupt.
+    # costs only the update (no Cholesky factorization per call). Copies: the
+    # moments may be the learned state's own arrays, which a caller's
+    # in-place edit would otherwise corrupt.
 
     @property
     def location_(self):
         """ndarray of shape (n_features,): estimated mean."""
-        return self._fitted_moments()[0].copy()
+        return self._fitted()[0].locations[0]
 
     @property
     def covariance_(self):
         """ndarray of shape (n_features, n_features): estimated covariance."""
-        return self._fitted_moments()[1].copy()
+        state, _ = self._fitted()
+        return np.array(self._solver.structure.to_full(state)[0])
 
     @property
     def precision_(self):
         """ndarray of shape (n_features, n_features): inverse of `covariance_`."""
-        chol = self._fitted_moments()[2]
-        return cho_solve((chol, True), np.eye(len(chol)))
+        _, factor = self._fitted()
+        return self._solver.structure.precisions(factor, self.n_features_in_)[0]
 
-    def _validate_test(self, X):
-        location, _, chol = self._fitted_moments()
-        return self._check_X(X), location, chol
+    def _per_row(self, name, X):
+        state, factor = self._fitted()
+        X = self._check_X(X)
+        return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted Gaussian.
@@ -651,7 +590,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return log_density(*self._validate_test(X))
+        return self._per_row("log_density", X)
 
     def score(self, X, y=None):
         """Mean log-likelihood of `X`, so that model selection maximises it.
@@ -679,7 +618,7 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return mahalanobis(*self._validate_test(X))
+        return self._per_row("mahalanobis", X)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted Gaussian.
@@ -693,11 +632,8 @@ class OnlineGaussian(DensityMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        location, _, chol = self._fitted_moments()
+        state, factor = self._fitted()
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        z = check_random_state(random_state).standard_normal((n_samples, len(location)))
-        return location + z @ chol.T
-
-
-_PARAM_VALUES = attrgetter(*OnlineGaussian._parameter_constraints)
+        z = check_random_state(random_state).standard_normal((n_samples, self.n_features_in_))
+        return self._solver.structure.sample(state, factor, 0, z)

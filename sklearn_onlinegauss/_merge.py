@@ -1,8 +1,10 @@
 """Combine estimators fitted on disjoint data into one."""
 
-from ._averaging import Average
-from ._estimator import OnlineGaussian, _Carry
-from ._solvers import EuclideanState, Natural, WarmupState, pool
+from ._averaging import Averaged
+from ._estimator import OnlineGaussian
+from ._gaussians import Gaussians, pool
+from ._solvers import EuclideanState, Natural, WarmupState
+from ._streaming import Carry
 
 __all__ = ["merge"]
 
@@ -52,13 +54,13 @@ def merge(estimators):
     solver = first._make_solver()
     states = [(est._state, est.t_) for est in estimators]
     if isinstance(solver, Natural):
-        state = _pool_all(states, solver.project, type(first._state))
+        state = _combine_all(solver.structure, states)
     else:
         state = _merge_euclidean(solver, states)
     averages = [est._average for est in estimators if est._average is not None]
     average = _average_all(averages) if averages else None
     merged = OnlineGaussian(**first.get_params())
-    carry = _Carry(
+    carry = Carry(
         state,
         average,
         sum(est.t_ for est in estimators),
@@ -102,17 +104,23 @@ def _check_compatible(estimators):
             )
 
 
-def _pool_all(states, project, state_type):
-    """Exact pooled moments of states given as ``(state, weight)``."""
-    (location, covariance), total = states[0][0][:2], states[0][1]
+def _combine_all(structure, states):
+    """The core's exact pooling of states given as ``(state, weight seen)``."""
+    total = sum(weight for _, weight in states)
+    scaled = [s._replace(weights=s.weights * (weight / total)) for s, weight in states]
+    combined = scaled[0]
+    for state in scaled[1:]:
+        combined = structure.combine(combined, state)
+    return combined
+
+
+def _pool_warmups(states):
+    """Exact pooled moments of warm-up states given as ``(state, weight)``."""
+    (location, covariance, total), _ = states[0]
     for state, weight in states[1:]:
         total += weight
-        location, covariance = pool(
-            location, covariance, state[0], state[1], weight / total, project
-        )
-    if state_type is WarmupState:
-        return WarmupState(location, covariance, total)
-    return state_type(location, covariance)
+        location, covariance = pool(location, covariance, *state[:2], weight / total)
+    return WarmupState(location, covariance, total)
 
 
 def _merge_euclidean(solver, states):
@@ -123,14 +131,16 @@ def _merge_euclidean(solver, states):
             for k in range(len(states[0][0].params))
         )
         return EuclideanState(params, solver.optimizer.init(params))
-    moments = [(WarmupState(*solver.moments(state), weight), weight) for state, weight in states]
-    return solver.settle(_pool_all(moments, solver.parametrization.project, WarmupState))
+    warmups = []
+    for state, weight in states:
+        moments = solver.moments(state)
+        full = solver.structure.to_full(moments)[0]
+        warmups.append((WarmupState(moments.locations[0], full, weight), weight))
+    return solver.settle(_pool_warmups(warmups))
 
 
 def _average_all(averages):
     total = sum(a.weight for a in averages)
-    return Average(
-        sum(a.weight / total * a.location for a in averages),
-        sum(a.weight / total * a.covariance for a in averages),
-        total,
-    )
+    fields = zip(*(a.state for a in averages), strict=True)
+    mean = [sum(a.weight / total * x for a, x in zip(averages, xs, strict=True)) for xs in fields]
+    return Averaged(Gaussians(*mean), total)

@@ -1,141 +1,33 @@
 """One mini-batch step of each solver, on states that are plain NamedTuples.
 
-A solver holds hyperparameters only.  ``init(X, w)`` builds the state from the
-first batch (its exact weighted moments), ``step(state, X, w, eta)`` returns
-``(new_state, shrunk)`` and ``moments(state)`` returns ``(mu, Sigma)``.
-``w`` are the batch's sample weights (positive total; None for unit
-weights), ``eta`` the batch's step size (see ``_schedules``).
+A solver holds hyperparameters only. ``start(n_features)`` is the state
+before any data, ``step(state, X, w, t, rate)`` returns ``(new_state,
+shrunk)`` for the batch ``X`` with sample weights ``w`` (None: unit weights)
+after total weight ``t``, at the learning rate ``rate`` (a
+:class:`~._schedules.Rate`), and ``moments(state)`` returns the estimate as a
+one-component :class:`~._gaussians.Gaussians`.
 """
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import LinAlgError
 
-from ._covariance import COVARIANCE_TYPES, cholesky_or_raise, regularize
+from ._gaussians import STRUCTURES, step_toward
+from ._legacy import legacy_names
 from ._linalg import cholesky_lower, eigvalsh, solve_lower
 from ._optimizers import OPTIMIZERS
 from ._parametrizations import PARAMETRIZATIONS
 
-__all__ = [
-    "SOLVERS",
-    "Euclidean",
-    "Natural",
-    "batch_moments",
-    "make_solver",
-    "pool",
-    "step_toward",
-]
+__all__ = ["SOLVERS", "Euclidean", "EuclideanState", "Natural", "WarmupState", "make_solver"]
+
+__getattr__ = legacy_names(__name__, {"NaturalState"})
 
 #: A Euclidean step may at most double or halve the covariance in any
 #: direction and move the mean by one standard deviation.
 TRUST_FACTOR = 2.0
 MAX_HALVINGS = 60
-
-
-def batch_moments(X, w):
-    """Total weight, weighted mean and weighted covariance about that mean.
-
-    ``w`` is None for unit weights. Returns ``(W, m, C)`` with shapes ``()``,
-    ``(n_features,)``, ``(n_features, n_features)``. Centring before the
-    product keeps it exact for data far from the origin (no
-    ``E[xx'] - m m'`` cancellation); ``R.T @ R`` of one buffer is a symmetric
-    rank-k update (SYRK): half the flops of a general product, and exactly
-    symmetric.
-    """
-    W, m = _mean(X, w)
-    if w is None:
-        R = X - m
-        C = R.T @ R
-        C /= W
-        return W, m, _representable(C)
-    R = (X - m) * np.sqrt(w / W)[:, None]
-    return W, m, _representable(R.T @ R)
-
-
-def _mean(X, w):
-    """Total weight and weighted mean of the rows.
-
-    A product with the weights (GEMV) is 2-8 times faster than
-    ``X.sum(axis=0)`` on C-ordered rows.
-    """
-    if w is None:
-        return len(X), (np.ones(len(X)) @ X) / len(X)
-    W = w.sum()
-    return W, (w @ X) / W
-
-
-def _representable(covariance):
-    """``covariance``, or a ValueError if it overflowed float64.
-
-    The trace of a positive semi-definite matrix bounds all its entries, so it
-    is the only sum that needs checking (O(n_features), not O(n_features**2)).
-    """
-    if not math.isfinite(covariance.diagonal().sum()):
-        raise ValueError(
-            "The covariance overflowed float64: the data's values are too large to "
-            "square (the total variance must stay below ~1e308). Rescale the "
-            "features, e.g. with sklearn.preprocessing.StandardScaler."
-        )
-    return covariance
-
-
-def pool(location, covariance, m, C, eta, project):
-    """The natural-gradient step toward moments ``(m, C)``: new ``(location, covariance)``.
-
-    Exact pooling when ``eta`` is their share of the total weight; merging
-    fitted states uses it. Steps toward a batch of rows use :func:`step_toward`,
-    the same update without the temporaries.
-    """
-    delta = m - location
-    new = eta * C
-    new += (1 - eta) * covariance
-    scaled = np.sqrt(eta * (1 - eta)) * delta
-    new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
-    return location + eta * delta, _representable(project(new))
-
-
-def step_toward(location, covariance, X, w, eta, project):
-    """The natural-gradient step toward the batch ``X``: new ``(location, covariance)``.
-
-    ``Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'``, with
-    ``m, C`` the batch's weighted mean and covariance and ``delta = m - mu``.
-    The last two terms are ``(eta / W) R'R`` for the rows
-    ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so one symmetric
-    rank-k product (SYRK, exactly symmetric) gives both, and the blend with
-    ``Sigma`` is done in place on its result, as
-    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``. Temporaries of the
-    size of the covariance cost more than the arithmetic for large
-    ``n_features`` (each is fresh memory to fault in), and this allocates
-    none but the result.
-    """
-    eta = min(float(eta), 1.0)  # a Python float: scalar arithmetic, not numpy's
-    if len(X) == 1:  # the streaming case: a row has no scatter about itself
-        delta = X[0] - location
-        scaled = math.sqrt(eta) * delta
-        new = np.multiply.outer(scaled, scaled)  # eta delta delta', exactly symmetric
-    elif eta == 1.0:  # the step lands on the batch's own moments
-        _, m, C = batch_moments(X, w)
-        return m, project(C)
-    else:
-        W, m = _mean(X, w)
-        delta = m - location
-        R = np.empty((len(X) + 1, len(m)))
-        np.subtract(X, m, out=R[:-1])
-        if w is not None:
-            R[:-1] *= np.sqrt(w)[:, None]
-        np.multiply(delta, math.sqrt((1 - eta) * W), out=R[-1])
-        new = R.T @ R
-        new *= eta / ((1 - eta) * W)  # eta C / (1 - eta) + eta delta delta'
-    new += covariance
-    new *= 1 - eta
-    return location + eta * delta, _representable(project(new))
-
-
-class NaturalState(NamedTuple):
-    location: np.ndarray
-    covariance: np.ndarray
+_FULL = STRUCTURES["full"]
 
 
 class Natural:
@@ -146,21 +38,23 @@ class Natural:
         mu    <- mu + eta delta
         Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'
 
-    A convex combination for ``0 < eta <= 1`` (steps are capped at 1), hence
-    positive semi-definite without any check, and affine-invariant.  With
-    ``eta = W / t`` it is the exact weighted maximum-likelihood estimate of
-    all data seen (Chan, Golub & LeVeque pooling).
+    A convex combination for ``0 < eta <= 1``, hence positive semi-definite
+    without any check, and affine-invariant. Each row takes the step its
+    schedule gives it (``Rate.pooling``), all in one pooled step per batch:
+    the estimate does not depend on how the stream is chunked. The state is
+    the core's :class:`~._gaussians.Gaussians` with one component, of the
+    covariance structure ``structure``.
     """
 
-    def __init__(self, project):
-        self.project = project
+    def __init__(self, structure):
+        self.structure = structure
 
-    def init(self, X, w):
-        _, m, C = batch_moments(X, w)
-        return NaturalState(m, self.project(C))
+    def start(self, n_features):
+        return self.structure.empty(1, n_features)
 
-    def step(self, state, X, w, eta):
-        return NaturalState(*step_toward(*state, X, w, eta, self.project)), False
+    def step(self, state, X, w, t, rate):
+        weights, retain = rate.pooling(t, w, len(X))
+        return self.structure.step(state, X, weights, retain), False
 
     def moments(self, state):
         return state
@@ -192,36 +86,35 @@ class Euclidean:
     seen, the state is the exact pooled moments (:class:`WarmupState`).
     """
 
-    def __init__(self, parametrization, optimizer, reg_covar):
+    def __init__(self, structure, parametrization, optimizer, reg_covar):
+        self.structure = structure
         self.parametrization = parametrization
         self.optimizer = optimizer
         self.reg_covar = reg_covar
 
-    def init(self, X, w):
-        W, m, C = batch_moments(X, w)
-        return self.settle(WarmupState(m, self.parametrization.project(C), W))
+    def start(self, n_features):
+        return WarmupState(np.zeros(n_features), np.zeros((n_features, n_features)), 0.0)
 
     def settle(self, warmup):
         """Start gradient ascent once the exact moments have ``n_features + 1`` samples."""
         if warmup.weight < len(warmup.location) + 1:
             return warmup
-        covariance = regularize(warmup.location, warmup.covariance, self.reg_covar)
-        cholesky_or_raise(covariance)
-        params = self.parametrization.from_moments(warmup.location, covariance)
+        state = _FULL.regularize(
+            _FULL.from_full(warmup.location[None], warmup.covariance[None]), self.reg_covar
+        )
+        _FULL.factor(state)  # a ValueError that says what to do, if it cannot be factored
+        params = self.parametrization.from_moments(warmup.location, state.covariances[0])
         return EuclideanState(params, self.optimizer.init(params))
 
-    def step(self, state, X, w, eta):
+    def step(self, state, X, w, t, rate):
+        W = len(X) if w is None else w.sum()
         if isinstance(state, WarmupState):
-            W = len(X) if w is None else w.sum()
-            pooled = step_toward(
-                state.location,
-                state.covariance,
-                X,
-                w,
-                W / (state.weight + W),
-                self.parametrization.project,
+            location, covariance = step_toward(
+                state.location, state.covariance, X, w, W / (state.weight + W)
             )
-            return self.settle(WarmupState(*pooled, state.weight + W)), False
+            covariance = self.structure.project(covariance)
+            return self.settle(WarmupState(location, covariance, state.weight + W)), False
+        eta = W * rate.per_sample(t + W)
         params = state.params
         w = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()
         grads = self.parametrization.gradient(params, X, w)
@@ -255,8 +148,10 @@ class Euclidean:
 
     def moments(self, state):
         if isinstance(state, WarmupState):
-            return state.location, state.covariance
-        return self.parametrization.to_moments(state.params)
+            location, covariance = state.location, state.covariance
+        else:
+            location, covariance = self.parametrization.to_moments(state.params)
+        return self.structure.from_full(location[None], covariance[None])
 
 
 #: Public solver names.
@@ -265,11 +160,12 @@ SOLVERS = ("natural", *OPTIMIZERS)
 
 def make_solver(solver, parametrization, covariance_type, reg_covar, beta_1, beta_2, epsilon):
     """Build the solver object named by the estimator's hyperparameters."""
-    project = COVARIANCE_TYPES[covariance_type]
+    structure = STRUCTURES[covariance_type]
     if solver == "natural":
-        return Natural(project)
+        return Natural(structure)
     return Euclidean(
-        PARAMETRIZATIONS[parametrization](project),
+        structure,
+        PARAMETRIZATIONS[parametrization](structure.project),
         OPTIMIZERS[solver](beta_1=beta_1, beta_2=beta_2, epsilon=epsilon),
         reg_covar,
     )

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from sklearn_onlinegauss._covariance import COVARIANCE_TYPES
+from sklearn_onlinegauss._gaussians import STRUCTURES
 from sklearn_onlinegauss._parametrizations import PARAMETRIZATIONS
 
 
@@ -13,7 +13,7 @@ def _problem(covariance_type, seed=0, d=4, n=9):
     X = rng.normal(size=(n, d)) * [1, 3, 0.5, 2][:d] + 1.5
     w = rng.random(n)
     A = rng.normal(size=(d, d))
-    cov = COVARIANCE_TYPES[covariance_type](A @ A.T + np.eye(d))
+    cov = STRUCTURES[covariance_type].project(A @ A.T + np.eye(d))
     return X, w / w.sum(), rng.normal(size=d), cov
 
 
@@ -37,11 +37,11 @@ def _directions(name, covariance_type, shape):
             yield E
 
 
-@pytest.mark.parametrize("covariance_type", sorted(COVARIANCE_TYPES))
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical"])
 @pytest.mark.parametrize("name", sorted(PARAMETRIZATIONS))
 def test_gradient_matches_finite_differences(name, covariance_type):
     X, w, location, covariance = _problem(covariance_type)
-    P = PARAMETRIZATIONS[name](COVARIANCE_TYPES[covariance_type])
+    P = PARAMETRIZATIONS[name](STRUCTURES[covariance_type].project)
     params = P.from_moments(location, covariance)
     grad_mu, grad_matrix = P.gradient(params, X, w)
     h = 1e-6
@@ -60,13 +60,13 @@ def test_gradient_matches_finite_differences(name, covariance_type):
         # gradient; for 'spherical' the projected gradient is mean(diag) * I.
         assert np.sum(grad_matrix * E) == pytest.approx(fd, rel=1e-6, abs=1e-8)
     # The gradient stays in the structure's subspace.
-    np.testing.assert_array_equal(grad_matrix, COVARIANCE_TYPES[covariance_type](grad_matrix))
+    np.testing.assert_array_equal(grad_matrix, STRUCTURES[covariance_type].project(grad_matrix))
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETRIZATIONS))
 def test_moments_round_trip(name):
     _, _, location, covariance = _problem("full")
-    P = PARAMETRIZATIONS[name](COVARIANCE_TYPES["full"])
+    P = PARAMETRIZATIONS[name](STRUCTURES["full"].project)
     mu, cov = P.to_moments(P.from_moments(location, covariance))
     np.testing.assert_allclose(mu, location)
     np.testing.assert_allclose(cov, covariance, rtol=1e-12, atol=1e-12)
@@ -77,7 +77,7 @@ def test_gradient_vanishes_at_the_maximum_likelihood_estimate(name):
     X, w, _, _ = _problem("full", n=50)
     mean = w @ X
     cov = ((X - mean).T * w) @ (X - mean)
-    P = PARAMETRIZATIONS[name](COVARIANCE_TYPES["full"])
+    P = PARAMETRIZATIONS[name](STRUCTURES["full"].project)
     for g in P.gradient(P.from_moments(mean, cov), X, w):
         np.testing.assert_allclose(g, 0, atol=1e-10)
 
@@ -86,7 +86,7 @@ def test_the_textbook_gradient_is_the_matrix_gradient_not_the_cookbook_one():
     # d/dSigma for a symmetric Sigma in the Frobenius metric is
     # G = 1/2 (Sigma^-1 r r' Sigma^-1 - Sigma^-1); the "free entries" derivative
     # 2G - diag(G) is a different vector and would double off-diagonal steps.
-    P = PARAMETRIZATIONS["covariance"](COVARIANCE_TYPES["full"])
+    P = PARAMETRIZATIONS["covariance"](STRUCTURES["full"].project)
     x, mu, cov = np.array([[1.0, 2.0]]), np.zeros(2), np.array([[2.0, 0.5], [0.5, 1.0]])
     inv = np.linalg.inv(cov)
     r = x[0] - mu

@@ -1,0 +1,727 @@
+"""K Gaussians of one covariance structure: the state every estimator streams.
+
+A state is a :class:`Gaussians` tuple of plain arrays: a weight, a mean and a
+covariance per component. Each covariance structure is one object
+(:data:`STRUCTURES`) implementing the same operations on such a state, as
+``scipy.stats.Covariance`` has one class per form:
+
+- ``step(state, X, weights, retain)``: the natural-gradient step of every
+  component toward the rows of ``X`` (see below);
+- ``combine(a, b)``: the exact pooling of two states;
+- ``regularize``, ``factor``: what a read needs (fill-in, Cholesky factors);
+- ``mahalanobis``, ``log_density``: for all K components at once, ``(n, K)``;
+- ``sample``, ``to_full``, ``from_full``, ``precisions``,
+  ``expected_log_density``.
+
+The step is weighted pooling (``../shared/notes/MATH.md`` sections 7 and 9):
+component ``k`` keeps ``retain * weights_k`` of its weight and gains
+``sum_i A_ik`` from the rows, and its new moments are those of the pooled
+group. Its rate is ``eta_k = B_k / (retain weights_k + B_k)`` with
+``B_k = sum_i A_ik``, so an empty component (weight 0) starts at its rows'
+own moments, and a component no row touches is unchanged. ``'diag'`` and
+``'spherical'`` never form a ``d x d`` array: ``O(n d)`` per batch and
+component, ``O(K d)`` memory.
+
+Covariance shapes: ``'full'`` ``(K, d, d)``, ``'diag'`` ``(K, d)``,
+``'spherical'`` ``(K,)``, ``'tied'`` ``(d, d)`` (one covariance shared by the
+K means: the pooled within-component covariance).
+"""
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_solve, eigh
+
+from ._linalg import cholesky_lower, solve_lower
+
+__all__ = ["STRUCTURES", "Gaussians", "batch_moments", "pool", "step_toward"]
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+class Gaussians(NamedTuple):
+    """The state: ``K`` Gaussians with their weights.
+
+    weights : ndarray of shape (K,)
+        Each component's weight, in the units of the row weights of the
+        steps that built it; 0 for a component that has seen nothing.
+    origins : ndarray of shape (K, d)
+        A point near each component's data (its first row), which ``means``
+        are relative to: a mean stored as such keeps its precision relative
+        to the data's spread, not to their offset from 0 (rounding of a mean
+        at 1e6 standard deviations from 0 would otherwise cost 2e-10
+        standard deviations per step).
+    means : ndarray of shape (K, d)
+        Each component's mean minus its origin.
+    covariances : ndarray
+        Of the structure's shape (see the module docstring).
+    """
+
+    weights: np.ndarray
+    origins: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+    @property
+    def locations(self):
+        """ndarray of shape (K, d): each component's mean."""
+        return self.origins + self.means
+
+
+# -- the pooled step, shared by the structures -------------------------------------
+
+
+def _mean(X, w):
+    """Total weight and weighted mean of the rows (``w`` None: unit weights).
+
+    A product with the weights (GEMV) is 2-8 times faster than
+    ``X.sum(axis=0)`` on C-ordered rows.
+    """
+    if w is None:
+        return len(X), (np.ones(len(X)) @ X) / len(X)
+    W = w.sum()
+    return W, (w @ X) / W
+
+
+def _representable(total_variance, covariance):
+    """``covariance``, or a ValueError if it overflowed float64.
+
+    The trace of a positive semi-definite matrix bounds all its entries, so it
+    is the only sum that needs checking.
+    """
+    if not math.isfinite(total_variance):
+        raise ValueError(
+            "The covariance overflowed float64: the data's values are too large to "
+            "square (the total variance must stay below ~1e308). Rescale the "
+            "features, e.g. with sklearn.preprocessing.StandardScaler."
+        )
+    return covariance
+
+
+def _centred(X, w, origin, extra_rows=0):
+    """``(W, m, R)``: the rows' weight and mean relative to ``origin``, and a buffer.
+
+    ``R[:n]`` holds the rows minus ``origin`` minus ``m`` (computed in that
+    order, so that it is exact for data far from 0) and ``R`` has
+    ``extra_rows`` more rows for the caller to fill.
+    """
+    R = np.empty((len(X) + extra_rows, X.shape[1]))
+    if origin is None:
+        R[: len(X)] = X
+    else:
+        np.subtract(X, origin, out=R[: len(X)])
+    W, m = _mean(R[: len(X)], w)
+    R[: len(X)] -= m
+    return W, m, R
+
+
+def batch_moments(X, w, origin=None):
+    """Total weight, weighted mean (relative to ``origin``) and covariance about it.
+
+    ``w`` is None for unit weights. Centring before the product keeps it
+    exact for data far from the origin (no ``E[xx'] - m m'`` cancellation);
+    ``R.T @ R`` of one buffer is a symmetric rank-k update (SYRK).
+    """
+    W, m, R = _centred(X, w, origin)
+    if w is not None:
+        R *= np.sqrt(w / W)[:, None]
+        C = R.T @ R
+    else:
+        C = R.T @ R
+        C /= W
+    return W, m, _representable(C.trace(), C)
+
+
+def pool(location, covariance, m, C, eta):
+    """The natural-gradient step toward moments ``(m, C)``: new ``(location, covariance)``.
+
+    ``(1 - eta) Sigma + eta C + eta (1 - eta) delta delta'``: exact pooling
+    when ``eta`` is their share of the total weight. Full matrices.
+    """
+    delta = m - location
+    new = eta * C
+    new += (1 - eta) * covariance
+    scaled = np.sqrt(eta * (1 - eta)) * delta
+    new += scaled[:, None] * scaled  # s_i s_j == s_j s_i: exactly symmetric
+    return location + eta * delta, _representable(new.trace(), new)
+
+
+def step_toward(location, covariance, X, w, eta, origin=None):
+    """The natural-gradient step of one full Gaussian toward the rows ``X``.
+
+    ``Sigma <- (1 - eta) Sigma + eta C + eta (1 - eta) delta delta'``, with
+    ``m, C`` the rows' weighted mean and covariance and ``delta = m - mu``;
+    ``location`` (and the new one returned) is relative to ``origin``. The
+    last two terms are ``(eta / W) R'R`` for the rows
+    ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so one symmetric
+    rank-k product (SYRK, exactly symmetric) gives both, and the blend with
+    ``Sigma`` is done in place on its result, as
+    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``: no temporary the size
+    of the covariance but the result.
+    """
+    eta = min(float(eta), 1.0)  # a Python float: scalar arithmetic, not numpy's
+    if eta == 1.0:  # the step lands on the rows' own moments
+        _, m, C = batch_moments(X, w, origin)
+        return m, C
+    if len(X) == 1:  # the streaming case: a row has no scatter about itself
+        delta = (X[0] if origin is None else X[0] - origin) - location
+        scaled = math.sqrt(eta) * delta
+        new = np.multiply.outer(scaled, scaled)  # eta delta delta', exactly symmetric
+    else:
+        W, m, R = _centred(X, w, origin, extra_rows=1)
+        delta = m - location
+        if w is not None:
+            R[:-1] *= np.sqrt(w)[:, None]
+        np.multiply(delta, math.sqrt((1 - eta) * W), out=R[-1])
+        new = R.T @ R
+        new *= eta / ((1 - eta) * W)  # eta C / (1 - eta) + eta delta delta'
+    new += covariance
+    new *= 1 - eta
+    return location + eta * delta, _representable(new.trace(), new)
+
+
+def _diag_step_toward(location, variances, X, w, eta, origin=None):
+    """:func:`step_toward` for the diagonal of the covariance only, ``O(n d)``."""
+    eta = min(float(eta), 1.0)
+    W, m, R = _centred(X, w, origin)
+    R *= R
+    C = (np.ones(len(X)) @ R if w is None else w @ R) / W
+    if eta == 1.0:
+        return m, _representable(C.sum(), C)
+    delta = m - location
+    new = eta * C
+    new += (1 - eta) * variances
+    new += (eta * (1 - eta)) * delta * delta
+    return location + eta * delta, _representable(new.sum(), new)
+
+
+def _rows(X, weights, k):
+    """The rows of ``X`` with positive weight for component ``k``, and their weights.
+
+    ``weights`` is a float (every row has that weight, one component), or an
+    array of shape (n,) or (n, K). Weights are None when they are all equal.
+    """
+    if np.ndim(weights) == 0:
+        return X, None
+    w = weights if weights.ndim == 1 else weights[:, k]
+    positive = w > 0
+    if positive.all():
+        return X, w
+    return X[positive], w[positive]
+
+
+def _totals(weights, n_rows, n_components):
+    """Weight each component gains from the rows, shape (K,)."""
+    if np.ndim(weights) == 0:
+        return np.full(n_components, float(weights) * n_rows)
+    if weights.ndim == 1:
+        return np.array([weights.sum()])
+    return weights.sum(axis=0)
+
+
+class _Structure:
+    """What every structure shares: rates, the component loop, reads per component."""
+
+    name = None
+
+    def step(self, state, X, weights, retain):
+        """The natural step of every component toward the rows ``X``.
+
+        Parameters
+        ----------
+        state : Gaussians
+        X : ndarray of shape (n, d)
+        weights : float or ndarray of shape (n,) or (n, K)
+            Non-negative weight of each row for each component (a float: the
+            same weight for every row of a single component).
+        retain : float or ndarray of shape (K,)
+            Factor on each component's weight before the rows are pooled in:
+            1 keeps all of it (the running MLE), less forgets.
+
+        Returns
+        -------
+        Gaussians
+            A new state; ``state`` is not modified.
+        """
+        gained = _totals(weights, len(X), len(state.weights))
+        kept = retain * state.weights
+        total = kept + gained
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = np.where(gained > 0, gained / total, 0.0)
+        return self._step(state, X, weights, rates, kept, gained, total)
+
+    def _step(self, state, X, weights, rates, kept, gained, total):
+        """Per-component steps; ``'tied'`` overrides this."""
+        updated = np.flatnonzero(rates > 0)
+        if len(state.weights) == 1 and len(updated) == 1:
+            # One Gaussian: no copy of the old state, whose arrays are replaced.
+            origin, mean, covariance = self._component(state, 0, X, weights, rates[0], kept[0])
+            return Gaussians(total, origin[None], mean[None], np.asarray(covariance)[None])
+        origins, means = state.origins.copy(), state.means.copy()
+        covariances = state.covariances.copy()
+        for k in updated:
+            origins[k], means[k], covariances[k] = self._component(
+                state, k, X, weights, rates[k], kept[k]
+            )
+        return Gaussians(total, origins, means, covariances)
+
+    def _component(self, state, k, X, weights, rate, kept):
+        """Component ``k``'s step: its ``(origin, mean, covariance)``.
+
+        A component that keeps nothing starts afresh at its rows, with its
+        first row as origin.
+        """
+        Xk, w = _rows(X, weights, k)
+        origin = state.origins[k] if kept > 0 else Xk[0].copy()
+        mean, covariance = self._component_step(
+            state.means[k], state.covariances[k], Xk, w, rate, origin
+        )
+        return origin, mean, covariance
+
+    def combine(self, a, b):
+        """Pool two states component by component, each weighted by its weights.
+
+        Exact (Chan, Golub & LeVeque): the pooled moments of the data behind
+        both, when the weights are in the same units.
+        """
+        total = a.weights + b.weights
+        origins, means = a.origins.copy(), a.means.copy()
+        covariances = a.covariances.copy()
+        for k in np.flatnonzero(b.weights > 0):
+            if a.weights[k] == 0:
+                origins[k], means[k], covariances[k] = b.origins[k], b.means[k], b.covariances[k]
+                continue
+            means[k], covariances[k] = self._component_pool(
+                a.means[k],
+                a.covariances[k],
+                (b.origins[k] - a.origins[k]) + b.means[k],
+                b.covariances[k],
+                b.weights[k] / total[k],
+            )
+        return Gaussians(total, origins, means, covariances)
+
+    def log_density(self, state, factor, X):
+        """Log-density of every row under every component, shape (n, K).
+
+        ``-1/2 (d log 2 pi + log det Sigma_k + Mahalanobis)``: no inverse is
+        formed and no density exponentiated.
+        """
+        d = state.means.shape[1]
+        normalizer = d * _LOG_2PI + self.log_det(factor, d)
+        distances = self.mahalanobis(state, factor, X)
+        distances += normalizer
+        distances *= -0.5
+        return distances
+
+    def expected_log_density(self, factor, raw):
+        """Mean log-density of data centred on each mean with the covariance of ``raw``.
+
+        ``-1/2 (d log 2 pi + log det Sigma + tr(Sigma^-1 C))`` per component,
+        shape (K,): the training loss of a fit whose state is the data's own
+        moments, without a pass over the data.
+        """
+        d = raw.means.shape[1]
+        return -0.5 * (d * _LOG_2PI + self.log_det(factor, d) + self._trace_solve(factor, raw))
+
+    def _cannot_factor(self, reason):
+        return ValueError(
+            "The covariance estimate is not numerically positive definite "
+            f"({reason}). Increase reg_covar, or rescale features whose variances "
+            "differ by many orders of magnitude."
+        )
+
+
+# -- full and tied: d x d matrices ------------------------------------------------
+
+
+def _regularize_matrix(location, covariance, reg_covar):
+    """Raise the eigenvalues of the correlation matrix to at least ``reg_covar``.
+
+    With ``D`` the diagonal of ``covariance`` and ``R = D^-1/2 Sigma D^-1/2``
+    the correlation matrix, eigenvalues of ``R`` below ``reg_covar`` are
+    raised to it. Where every eigenvalue of ``R`` is at least ``reg_covar``
+    the covariance is returned unchanged; otherwise (fewer samples than
+    features, a constant feature, duplicated rows) only the missing
+    directions are filled in. A constant feature is standardized by the mean
+    variance of the others (or the mean square of ``location``, or 1, when
+    every feature is constant).
+    """
+    if reg_covar == 0:
+        return covariance
+    scale = np.sqrt(_standardizing_variances(location, np.diag(covariance)))
+    correlation = covariance / np.outer(scale, scale)
+    try:
+        cholesky_lower(correlation - reg_covar * np.eye(len(location)))
+        return covariance
+    except LinAlgError:
+        pass
+    eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
+    correlation = (eigenvectors * np.maximum(eigenvalues, reg_covar)) @ eigenvectors.T
+    return 0.5 * (correlation + correlation.T) * np.outer(scale, scale)
+
+
+def _standardizing_variances(location, variances):
+    """The variances to standardize by: a constant feature's is borrowed (see above)."""
+    variances = np.array(variances, dtype=float)
+    constant = ~(variances > 0)
+    if constant.any():
+        if constant.all():
+            fallback = np.mean(location**2)
+            variances[:] = fallback if fallback > 0 else 1.0
+        else:
+            variances[constant] = np.mean(variances[~constant])
+    return variances
+
+
+def _cholesky(covariance, structure):
+    try:
+        if not np.isfinite(covariance).all():
+            raise LinAlgError("non-finite entries")
+        return cholesky_lower(covariance)
+    except LinAlgError as exc:
+        raise structure._cannot_factor(exc) from None
+
+
+def _matrix_mahalanobis(X, origin, mean, chol, out):
+    """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows.
+
+    Temporaries the size of a large ``X`` cost more to fault in than the
+    arithmetic on them: 512 KB at a time.
+    """
+    rows = max(1, 2**16 // len(mean))
+    for start in range(0, len(X), rows):
+        R = X[start : start + rows] - origin
+        R -= mean
+        Z = solve_lower(chol, R.T)
+        np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
+    return out
+
+
+class Full(_Structure):
+    """One ``(d, d)`` covariance per component."""
+
+    name = "full"
+
+    def empty(self, n_components, n_features):
+        return Gaussians(
+            np.zeros(n_components),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_components, n_features, n_features)),
+        )
+
+    _component_step = staticmethod(step_toward)
+    _component_pool = staticmethod(pool)
+
+    @staticmethod
+    def project(A):
+        """The orthogonal projection of a ``(d, d)`` matrix onto the structure's matrices."""
+        return A
+
+    def from_full(self, locations, covariances, weights=None):
+        """The state with these means and (projected) ``(K, d, d)`` covariances."""
+        return Gaussians(*_start(locations, weights), covariances)
+
+    def to_full(self, state):
+        return state.covariances
+
+    def regularize(self, state, reg_covar):
+        pairs = [
+            (c, _regularize_matrix(m, c, reg_covar))
+            for m, c in zip(state.locations, state.covariances, strict=True)
+        ]
+        if all(new is old for old, new in pairs):
+            return state
+        return state._replace(covariances=np.array([new for _, new in pairs]))
+
+    def factor(self, state):
+        """Lower Cholesky factors, shape (K, d, d); a ValueError if one fails."""
+        return np.array([_cholesky(c, self) for c in state.covariances])
+
+    def log_det(self, factor, n_features):
+        return 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
+
+    def mahalanobis(self, state, factor, X):
+        out = np.empty((len(state.means), len(X)))
+        for k in range(len(state.means)):
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k])
+        return out.T
+
+    def _trace_solve(self, factor, raw):
+        return np.array(
+            [
+                np.trace(solve_lower(L, solve_lower(L, C), trans=True))
+                for L, C in zip(factor, raw.covariances, strict=True)
+            ]
+        )
+
+    def precisions(self, factor, n_features):
+        eye = np.eye(n_features)
+        return np.array([cho_solve((L, True), eye) for L in factor])
+
+    def sample(self, state, factor, k, z):
+        return state.origins[k] + (state.means[k] + z @ factor[k].T)
+
+
+class Tied(Full):
+    """K means sharing one ``(d, d)`` covariance: the pooled within-component covariance.
+
+    The shared covariance is ``sum_k w_k Sigma_k / sum_k w_k``, where
+    ``Sigma_k`` is what ``'full'`` would hold: with one ``retain`` for every
+    component, a step gains each component's scatter about its batch mean
+    plus ``kept_k B_k / (kept_k + B_k) delta_k delta_k'`` (MATH.md section 9),
+    in one symmetric rank-k product. With hard labels and ``retain = 1``
+    this is :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`'s
+    ``covariance_``.
+    """
+
+    name = "tied"
+
+    def empty(self, n_components, n_features):
+        return Gaussians(
+            np.zeros(n_components),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_features, n_features)),
+        )
+
+    def step(self, state, X, weights, retain):
+        if np.ndim(retain) != 0:
+            raise ValueError(
+                "covariance_type='tied' needs one retention for every component (a scalar "
+                "retain): the shared covariance forgets at one rate."
+            )
+        return super().step(state, X, weights, retain)
+
+    def _step(self, state, X, weights, rates, kept, gained, total):
+        origins, means = state.origins.copy(), state.means.copy()
+        blocks = []
+        for k in np.flatnonzero(rates > 0):
+            Xk, w = _rows(X, weights, k)
+            if kept[k] == 0:  # a fresh start at the rows
+                origins[k] = Xk[0]
+            _, m, R = _centred(Xk, w, origins[k])
+            if w is None:  # every row has the weight `weights`
+                R *= math.sqrt(weights)
+            else:
+                R *= np.sqrt(w)[:, None]
+            blocks.append(R)
+            if kept[k] > 0:
+                delta = m - state.means[k]
+                blocks.append(math.sqrt(kept[k] * gained[k] / total[k]) * delta[None])
+                means[k] = state.means[k] + rates[k] * delta
+            else:
+                means[k] = m
+        if not blocks:
+            return Gaussians(total, origins, means, state.covariances)
+        R = np.concatenate(blocks)
+        covariance = R.T @ R
+        kept_total = kept.sum()
+        if kept_total > 0:
+            covariance += kept_total * state.covariances
+        covariance /= total.sum()
+        return Gaussians(total, origins, means, _representable(covariance.trace(), covariance))
+
+    def combine(self, a, b):
+        total = a.weights + b.weights
+        origins, means, scatter = a.origins.copy(), a.means.copy(), []
+        for k in np.flatnonzero(b.weights > 0):
+            if a.weights[k] == 0:
+                origins[k], means[k] = b.origins[k], b.means[k]
+                continue
+            delta = (b.origins[k] - a.origins[k]) + b.means[k] - a.means[k]
+            scatter.append(math.sqrt(a.weights[k] * b.weights[k] / total[k]) * delta)
+            means[k] = a.means[k] + b.weights[k] / total[k] * delta
+        covariance = a.weights.sum() * a.covariances + b.weights.sum() * b.covariances
+        if scatter:
+            D = np.array(scatter)
+            covariance += D.T @ D
+        covariance /= total.sum()
+        return Gaussians(total, origins, means, _representable(covariance.trace(), covariance))
+
+    def from_full(self, locations, covariances, weights=None):
+        """The state with these means and the first of the covariances, shared."""
+        return Gaussians(*_start(locations, weights), covariances[0])
+
+    def to_full(self, state):
+        return np.broadcast_to(state.covariances, (len(state.means), *state.covariances.shape))
+
+    def regularize(self, state, reg_covar):
+        location = np.average(state.locations, axis=0, weights=_positive_or_ones(state.weights))
+        covariance = _regularize_matrix(location, state.covariances, reg_covar)
+        return state if covariance is state.covariances else state._replace(covariances=covariance)
+
+    def factor(self, state):
+        return _cholesky(state.covariances, self)[None]
+
+    def mahalanobis(self, state, factor, X):
+        out = np.empty((len(state.means), len(X)))
+        for k in range(len(state.means)):
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k])
+        return out.T
+
+    def _trace_solve(self, factor, raw):
+        L = factor[0]
+        trace = np.trace(solve_lower(L, solve_lower(L, raw.covariances), trans=True))
+        return np.full(len(raw.means), trace)
+
+    def sample(self, state, factor, k, z):
+        return state.origins[k] + (state.means[k] + z @ factor[0].T)
+
+
+def _start(locations, weights):
+    """``(weights, origins, means)`` of a state with these means (weights 1 if None)."""
+    weights = np.ones(len(locations)) if weights is None else weights
+    return weights, np.array(locations, dtype=float), np.zeros(np.shape(locations))
+
+
+def _positive_or_ones(weights):
+    return weights if weights.sum() > 0 else np.ones_like(weights)
+
+
+# -- diag and spherical: variances ------------------------------------------------
+
+
+class Diag(_Structure):
+    """One variance per feature and component, shape (K, d); no ``d x d`` array."""
+
+    name = "diag"
+
+    def empty(self, n_components, n_features):
+        return Gaussians(
+            np.zeros(n_components),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_components, n_features)),
+            np.zeros((n_components, n_features)),
+        )
+
+    _component_step = staticmethod(_diag_step_toward)
+
+    @staticmethod
+    def project(A):
+        return np.diag(np.diag(A))
+
+    @staticmethod
+    def _component_pool(location, variances, m, C, eta):
+        delta = m - location
+        new = (1 - eta) * variances + eta * C + (eta * (1 - eta)) * delta * delta
+        return location + eta * delta, _representable(new.sum(), new)
+
+    def _per_feature(self, values, n_features):
+        """Covariance-shaped values as one per feature and component, shape (K, d)."""
+        return values
+
+    def _from_per_feature(self, values):
+        return values
+
+    def from_full(self, locations, covariances, weights=None):
+        """The state with these means and the diagonals of ``(K, d, d)`` covariances."""
+        variances = np.diagonal(covariances, axis1=1, axis2=2)
+        return Gaussians(*_start(locations, weights), self._from_per_feature(variances.copy()))
+
+    def to_full(self, state):
+        K, d = state.means.shape
+        return self._diagonal_matrices(self._per_feature(state.covariances, d))
+
+    @staticmethod
+    def _diagonal_matrices(values):
+        K, d = values.shape
+        full = np.zeros((K, d, d))
+        full.reshape(K, d * d)[:, :: d + 1] = values
+        return full
+
+    def regularize(self, state, reg_covar):
+        """The rule of ``'full'`` (see :func:`_regularize_matrix`), for a diagonal.
+
+        A diagonal's correlation matrix is 1 for a feature with variance and 0
+        for a constant one, so only constant features change (unless
+        ``reg_covar > 1``): to ``reg_covar`` times the variance they are
+        standardized by.
+        """
+        if reg_covar == 0:
+            return state
+        variances = self._per_feature(state.covariances, state.means.shape[1])
+        scales = np.array(
+            [
+                _standardizing_variances(m, v)
+                for m, v in zip(state.locations, variances, strict=True)
+            ]
+        )
+        correlation = np.where(variances > 0, variances / scales, 0.0)
+        if (correlation >= reg_covar).all():
+            return state
+        filled = np.maximum(correlation, reg_covar) * scales
+        return state._replace(covariances=self._from_per_feature(filled))
+
+    def factor(self, state):
+        """Standard deviations, of the covariances' shape; a ValueError if one is not positive."""
+        c = state.covariances
+        if not (np.isfinite(c).all() and (c > 0).all()):
+            raise self._cannot_factor("a variance is zero, negative or not finite")
+        return np.sqrt(c)
+
+    def log_det(self, factor, n_features):
+        return 2.0 * np.log(self._per_feature(factor, n_features)).sum(axis=-1)
+
+    def mahalanobis(self, state, factor, X):
+        std = self._per_feature(factor, X.shape[1])
+        out = np.empty((len(X), len(state.means)))
+        for k in range(len(state.means)):
+            Z = X - state.origins[k]
+            Z -= state.means[k]
+            Z /= std[k]
+            np.einsum("ij,ij->i", Z, Z, out=out[:, k])
+        return out
+
+    def _trace_solve(self, factor, raw):
+        d = raw.means.shape[1]
+        ratio = self._per_feature(raw.covariances, d) / self._per_feature(factor, d) ** 2
+        return ratio.sum(axis=-1)
+
+    def precisions(self, factor, n_features):
+        return self._diagonal_matrices(1.0 / self._per_feature(factor, n_features) ** 2)
+
+    def sample(self, state, factor, k, z):
+        return state.origins[k] + (state.means[k] + z * self._per_feature(factor, z.shape[1])[k])
+
+
+class Spherical(Diag):
+    """One variance per component, shape (K,): the mean of the diagonal's variances.
+
+    Every operation of ``'diag'`` with the variance repeated over the
+    features; the projection of a step is the mean of its diagonal, which is
+    linear, so pooling commutes with it.
+    """
+
+    name = "spherical"
+
+    def empty(self, n_components, n_features):
+        means = np.zeros((n_components, n_features))
+        return Gaussians(np.zeros(n_components), means, means.copy(), np.zeros(n_components))
+
+    @staticmethod
+    def _component_step(location, variance, X, w, eta, origin):
+        variances = np.full(X.shape[1], variance)
+        location, variances = _diag_step_toward(location, variances, X, w, eta, origin)
+        return location, variances.mean()
+
+    @staticmethod
+    def project(A):
+        return np.mean(np.diag(A)) * np.eye(len(A))
+
+    @staticmethod
+    def _component_pool(location, variance, m, C, eta):
+        delta = m - location
+        new = (1 - eta) * variance + eta * C + (eta * (1 - eta)) * (delta @ delta) / len(delta)
+        return location + eta * delta, _representable(new, new)
+
+    def _per_feature(self, values, n_features):
+        return np.broadcast_to(np.asarray(values)[:, None], (len(values), n_features))
+
+    def _from_per_feature(self, values):
+        return values.mean(axis=1)
+
+
+#: Public name of each covariance structure -> its operations.
+STRUCTURES = {s.name: s for s in (Full(), Diag(), Spherical(), Tied())}
