@@ -16,6 +16,9 @@ one-row comparison and the PyTorch rows of section 3 are skipped.
    what a PyTorch user writes, Adam on ``MultivariateNormal(loc, scale_tril)``.
 4. Peak memory (tracemalloc) while streaming rows: it must not grow with them.
 5. BLAS threads: the default thread count against one thread, on small matrices.
+6. ``covariance_type='diag'`` at large d: throughput against
+   ``StandardScaler.partial_fit`` (the same variances), and the peak memory of
+   streaming and scoring, which must hold no ``d x d`` array.
 """
 
 import argparse
@@ -27,6 +30,7 @@ import warnings
 
 import numpy as np
 from sklearn.covariance import EmpiricalCovariance
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_onlinegauss import OnlineGaussian
@@ -280,6 +284,49 @@ def blas_threads(args):
         print(f"   d={d:4d} batch={b:5d}: {t['one'] / t['default']:5.2f}")
 
 
+def diag_stream(batches, covariance_type="diag"):
+    est = OnlineGaussian(covariance_type=covariance_type)
+    for X in batches:
+        est.partial_fit(X)
+    return est
+
+
+def scaler_stream(batches):
+    scaler = StandardScaler()
+    for X in batches:
+        scaler.partial_fit(X)
+
+
+def diagonal(args):
+    print(
+        "\n6. covariance_type='diag', batches of 1000: rows/s relative to "
+        "StandardScaler.partial_fit,\n   and the traced peak of streaming and "
+        "scoring (one temporary the size of a batch, and O(d) more)"
+    )
+    print(
+        f"{'d':>6} {'rows/s':>8} {'vs StandardScaler':>18} {'peak MB':>8} "
+        f"{'one batch MB':>13} {'peak - batch':>13}"
+    )
+    for d in (1000, 4000):
+        n_batches = 4 if args.quick else 20
+        rng = np.random.default_rng(0)
+        batches = [rng.normal(size=(1000, d)) * rng.uniform(0.1, 10, d) + 5 for _ in range(3)]
+        batches = [batches[i % 3] for i in range(n_batches)]
+        t = best_times(args.repeat, diag=(diag_stream, batches), scaler=(scaler_stream, batches))
+        tracemalloc.start()
+        est = diag_stream(batches)
+        est.score_samples(batches[0])
+        est.mahalanobis(batches[1])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        batch_mb = batches[0].nbytes / 1e6
+        rate = 1000 * n_batches / t["diag"]
+        print(
+            f"{d:6d} {rate:8.0f} {t['scaler'] / t['diag']:17.2f}x "
+            f"{peak / 1e6:8.2f} {batch_mb:13.2f} {peak / 1e6 - batch_mb:13.2f}"
+        )
+
+
 def machine():
     """CPU, core count, memory, Python, numpy and BLAS, as one line."""
     cpu, memory_gb = platform.processor() or platform.machine(), None
@@ -313,6 +360,7 @@ def main():
     time_to_accuracy(args)
     memory(args)
     blas_threads(args)
+    diagonal(args)
 
 
 if __name__ == "__main__":

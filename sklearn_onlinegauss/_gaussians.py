@@ -102,17 +102,18 @@ def _representable(total_variance, covariance):
 def _centred(X, w, origin, extra_rows=0):
     """``(W, m, R)``: the rows' weight and mean relative to ``origin``, and a buffer.
 
-    ``R[:n]`` holds the rows minus ``origin`` minus ``m`` (computed in that
-    order, so that it is exact for data far from 0) and ``R`` has
-    ``extra_rows`` more rows for the caller to fill.
+    ``R[:n]`` holds the rows minus their mean (as computed, rounded) and
+    ``R`` has ``extra_rows`` more rows for the caller to fill. Far from 0 the
+    mean is rounded to the precision of the offset; the mean of ``R`` is that
+    rounding, measured, and is added back to the mean relative to ``origin``
+    (the scatter about the rounded mean differs from the true one only in
+    the square of it: below rounding).
     """
     R = np.empty((len(X) + extra_rows, X.shape[1]))
-    if origin is None:
-        R[: len(X)] = X
-    else:
-        np.subtract(X, origin, out=R[: len(X)])
-    W, m = _mean(R[: len(X)], w)
-    R[: len(X)] -= m
+    W, m = _mean(X, w)
+    np.subtract(X, m, out=R[: len(X)])
+    if origin is not None:
+        m = (m - origin) + _mean(R[: len(X)], w)[1]
     return W, m, R
 
 
@@ -202,7 +203,7 @@ def _rows(X, weights, k):
     ``weights`` is a float (every row has that weight, one component), or an
     array of shape (n,) or (n, K). Weights are None when they are all equal.
     """
-    if np.ndim(weights) == 0:
+    if isinstance(weights, float):
         return X, None
     w = weights if weights.ndim == 1 else weights[:, k]
     positive = w > 0
@@ -213,7 +214,7 @@ def _rows(X, weights, k):
 
 def _totals(weights, n_rows, n_components):
     """Weight each component gains from the rows, shape (K,)."""
-    if np.ndim(weights) == 0:
+    if isinstance(weights, float):
         return np.full(n_components, float(weights) * n_rows)
     if weights.ndim == 1:
         return np.array([weights.sum()])
@@ -244,6 +245,8 @@ class _Structure:
         Gaussians
             A new state; ``state`` is not modified.
         """
+        if len(state.weights) == 1 and (isinstance(weights, float) or weights.ndim == 1):
+            return self._step_one(state, X, weights, float(retain))
         gained = _totals(weights, len(X), len(state.weights))
         kept = retain * state.weights
         total = kept + gained
@@ -251,16 +254,32 @@ class _Structure:
             rates = np.where(gained > 0, gained / total, 0.0)
         return self._step(state, X, weights, rates, kept, gained, total)
 
+    def _step_one(self, state, X, weights, retain):
+        """:meth:`step` of one Gaussian, with its bookkeeping in Python scalars.
+
+        The streaming case (one row per call) costs little more than the
+        arithmetic of the step itself. Rows of weight 0 contribute nothing
+        to the weighted moments, so they need not be taken out.
+        """
+        if isinstance(weights, float):
+            gained, w = weights * len(X), None
+        else:
+            gained, w = float(weights.sum()), weights
+        kept = retain * float(state.weights[0])
+        total = kept + gained
+        if gained <= 0:
+            return state._replace(weights=np.array([total]))
+        origins = state.origins if kept > 0 else X[:1].copy()  # a fresh start: its first row
+        mean, covariance = self._component_step(
+            state.means[0], state.covariances[0], X, w, gained / total, origins[0]
+        )
+        return Gaussians(np.array([total]), origins, mean[None], covariance[None])
+
     def _step(self, state, X, weights, rates, kept, gained, total):
         """Per-component steps; ``'tied'`` overrides this."""
-        updated = np.flatnonzero(rates > 0)
-        if len(state.weights) == 1 and len(updated) == 1:
-            # One Gaussian: no copy of the old state, whose arrays are replaced.
-            origin, mean, covariance = self._component(state, 0, X, weights, rates[0], kept[0])
-            return Gaussians(total, origin[None], mean[None], np.asarray(covariance)[None])
         origins, means = state.origins.copy(), state.means.copy()
         covariances = state.covariances.copy()
-        for k in updated:
+        for k in np.flatnonzero(rates > 0):
             origins[k], means[k], covariances[k] = self._component(
                 state, k, X, weights, rates[k], kept[k]
             )
@@ -492,6 +511,8 @@ class Tied(Full):
                 "covariance_type='tied' needs one retention for every component (a scalar "
                 "retain): the shared covariance forgets at one rate."
             )
+        if np.ndim(weights) < 2:  # one component: its own shared covariance
+            weights = np.full((len(X), 1), weights) if np.ndim(weights) == 0 else weights[:, None]
         return super().step(state, X, weights, retain)
 
     def _step(self, state, X, weights, rates, kept, gained, total):

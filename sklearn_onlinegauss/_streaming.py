@@ -56,9 +56,12 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
     """
     state, average, t, n_seen, n_shrunk = carry
     for start in range(0, len(X), batch_size):
-        batch = slice(start, start + batch_size)
-        rows = batch if order is None else order[batch]
-        Xb = X[rows]
+        if order is None and len(X) <= batch_size:  # the streaming case: one batch
+            rows, Xb = slice(None), X
+        else:
+            batch = slice(start, start + batch_size)
+            rows = batch if order is None else order[batch]
+            Xb = X[rows]
         if w is None:
             wb, weight, n_rows = None, len(Xb), len(Xb)
         else:
