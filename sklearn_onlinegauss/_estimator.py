@@ -49,8 +49,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         Measured by ``benchmarks/efficiency.py`` (d=10, 1e5 samples in batches
         of 100, default schedule), the KL divergence to the true distribution
         is 1.0 times the batch MLE's for ``'natural'`` at condition number 10
-        and 1e6 alike, but 3-400 times it for ``'sgd'`` / ``'adam'`` at
-        condition 10 and 490-1300 times at condition 1e6 (still decreasing
+        and 1e6 alike, but 4.4-460 times it for ``'sgd'`` / ``'adam'`` at
+        condition 10 and 590-1360 times at condition 1e6 (still decreasing
         with more data). Each Euclidean step is limited to a trust region (the
         covariance may change by at most a factor 2 in any direction, the mean
         by one standard deviation); shrunk steps are counted in

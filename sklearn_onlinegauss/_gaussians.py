@@ -5,22 +5,23 @@ covariance per component. Each covariance structure is one object
 (:data:`STRUCTURES`) implementing the same operations on such a state, as
 ``scipy.stats.Covariance`` has one class per form:
 
+- ``empty(K, d)``, ``from_full(means, covariances)``: states to start from;
 - ``step(state, X, weights, retain)``: the natural-gradient step of every
   component toward the rows of ``X`` (see below);
 - ``combine(a, b)``: the exact pooling of two states;
 - ``regularize``, ``factor``: what a read needs (fill-in, Cholesky factors);
 - ``mahalanobis``, ``log_density``: for all K components at once, ``(n, K)``;
-- ``sample``, ``to_full``, ``from_full``, ``precisions``,
-  ``expected_log_density``.
+- ``sample``, ``to_full``, ``precisions``, ``expected_log_density``, and
+  ``project`` (a ``d x d`` matrix onto the structure, for the Euclidean
+  solvers).
 
 The step is weighted pooling (``../shared/notes/MATH.md`` sections 7 and 9):
 component ``k`` keeps ``retain * weights_k`` of its weight and gains
-``sum_i A_ik`` from the rows, and its new moments are those of the pooled
-group. Its rate is ``eta_k = B_k / (retain weights_k + B_k)`` with
-``B_k = sum_i A_ik``, so an empty component (weight 0) starts at its rows'
-own moments, and a component no row touches is unchanged. ``'diag'`` and
-``'spherical'`` never form a ``d x d`` array: ``O(n d)`` per batch and
-component, ``O(K d)`` memory.
+``B_k = sum_i w_ik`` from the rows, and its new moments are those of the
+pooled group, so its rate is ``eta_k = B_k / (retain * weights_k + B_k)``. An
+empty component (weight 0) starts at its rows' own moments, and a component
+no row touches is unchanged. ``'diag'`` and ``'spherical'`` never form a
+``d x d`` array: ``O(n d)`` per batch and component, ``O(K d)`` memory.
 
 Covariance shapes: ``'full'`` ``(K, d, d)``, ``'diag'`` ``(K, d)``,
 ``'spherical'`` ``(K,)``, ``'tied'`` ``(d, d)`` (one covariance shared by the
@@ -215,16 +216,31 @@ def _rows(X, weights, k):
 def _totals(weights, n_rows, n_components):
     """Weight each component gains from the rows, shape (K,)."""
     if isinstance(weights, float):
-        return np.full(n_components, float(weights) * n_rows)
+        return np.full(n_components, weights * n_rows)
     if weights.ndim == 1:
         return np.array([weights.sum()])
     return weights.sum(axis=0)
+
+
+def _not_positive_definite(reason):
+    return ValueError(
+        "The covariance estimate is not numerically positive definite "
+        f"({reason}). Increase reg_covar, or rescale features whose variances "
+        "differ by many orders of magnitude."
+    )
 
 
 class _Structure:
     """What every structure shares: rates, the component loop, reads per component."""
 
     name = None
+
+    def empty(self, n_components, n_features):
+        """The state of ``n_components`` Gaussians that have seen nothing (weights 0)."""
+        K, d = n_components, n_features
+        return Gaussians(
+            np.zeros(K), np.zeros((K, d)), np.zeros((K, d)), np.zeros(self._shape(K, d))
+        )
 
     def step(self, state, X, weights, retain):
         """The natural step of every component toward the rows ``X``.
@@ -343,13 +359,6 @@ class _Structure:
         d = raw.means.shape[1]
         return -0.5 * (d * _LOG_2PI + self.log_det(factor, d) + self._trace_solve(factor, raw))
 
-    def _cannot_factor(self, reason):
-        return ValueError(
-            "The covariance estimate is not numerically positive definite "
-            f"({reason}). Increase reg_covar, or rescale features whose variances "
-            "differ by many orders of magnitude."
-        )
-
 
 # -- full and tied: d x d matrices ------------------------------------------------
 
@@ -393,13 +402,14 @@ def _standardizing_variances(location, variances):
     return variances
 
 
-def _cholesky(covariance, structure):
+def _cholesky(covariance):
+    """Lower Cholesky factor, or a ValueError that says what to do."""
     try:
         if not np.isfinite(covariance).all():
             raise LinAlgError("non-finite entries")
         return cholesky_lower(covariance)
     except LinAlgError as exc:
-        raise structure._cannot_factor(exc) from None
+        raise _not_positive_definite(exc) from None
 
 
 def _matrix_mahalanobis(X, origin, mean, chol, out):
@@ -422,13 +432,9 @@ class Full(_Structure):
 
     name = "full"
 
-    def empty(self, n_components, n_features):
-        return Gaussians(
-            np.zeros(n_components),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_components, n_features, n_features)),
-        )
+    @staticmethod
+    def _shape(n_components, n_features):
+        return n_components, n_features, n_features
 
     _component_step = staticmethod(step_toward)
     _component_pool = staticmethod(pool)
@@ -456,7 +462,7 @@ class Full(_Structure):
 
     def factor(self, state):
         """Lower Cholesky factors, shape (K, d, d); a ValueError if one fails."""
-        return np.array([_cholesky(c, self) for c in state.covariances])
+        return np.array([_cholesky(c) for c in state.covariances])
 
     def log_det(self, factor, n_features):
         return 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
@@ -497,13 +503,9 @@ class Tied(Full):
 
     name = "tied"
 
-    def empty(self, n_components, n_features):
-        return Gaussians(
-            np.zeros(n_components),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_features, n_features)),
-        )
+    @staticmethod
+    def _shape(n_components, n_features):
+        return n_features, n_features
 
     def step(self, state, X, weights, retain):
         if np.ndim(retain) != 0:
@@ -574,7 +576,7 @@ class Tied(Full):
         return state if covariance is state.covariances else state._replace(covariances=covariance)
 
     def factor(self, state):
-        return _cholesky(state.covariances, self)[None]
+        return _cholesky(state.covariances)[None]
 
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
@@ -609,13 +611,9 @@ class Diag(_Structure):
 
     name = "diag"
 
-    def empty(self, n_components, n_features):
-        return Gaussians(
-            np.zeros(n_components),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_components, n_features)),
-            np.zeros((n_components, n_features)),
-        )
+    @staticmethod
+    def _shape(n_components, n_features):
+        return n_components, n_features
 
     _component_step = staticmethod(_diag_step_toward)
 
@@ -679,7 +677,7 @@ class Diag(_Structure):
         """Standard deviations, of the covariances' shape; a ValueError if one is not positive."""
         c = state.covariances
         if not (np.isfinite(c).all() and (c > 0).all()):
-            raise self._cannot_factor("a variance is zero, negative or not finite")
+            raise _not_positive_definite("a variance is zero, negative or not finite")
         return np.sqrt(c)
 
     def log_det(self, factor, n_features):
@@ -717,9 +715,9 @@ class Spherical(Diag):
 
     name = "spherical"
 
-    def empty(self, n_components, n_features):
-        means = np.zeros((n_components, n_features))
-        return Gaussians(np.zeros(n_components), means, means.copy(), np.zeros(n_components))
+    @staticmethod
+    def _shape(n_components, n_features):
+        return (n_components,)
 
     @staticmethod
     def _component_step(location, variance, X, w, eta, origin):

@@ -3,7 +3,7 @@
 Each parametrization maps a parameter tuple to the moments ``(mu, Sigma)``
 and back, and gives the gradient of the weighted *mean* log-likelihood of a
 batch with respect to its own parameters.  ``project`` is the covariance
-structure (see ``_covariance.COVARIANCE_TYPES``), applied to the matrix
+structure (``project`` of ``_gaussians.STRUCTURES``), applied to the matrix
 gradient so that diagonal and spherical models stay in their subspace.
 
 Gradients (``r = x - mu``, ``S`` the weighted mean of ``r r'``, ``G`` the
