@@ -124,8 +124,7 @@ class _Progress:
 
 
 def _fit(args):
-    from sklearn.utils._param_validation import InvalidParameterError
-
+    from ._compat import InvalidParameterError
     from ._estimator import OnlineGaussian
 
     est = OnlineGaussian(

@@ -8,11 +8,12 @@ import inspect
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 __all__ = [
     "Interval",
+    "InvalidParameterError",
     "StrOptions",
     "_fit_context",
     "check_sample_weight",

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate
 from ._solvers import SOLVERS, make_solver
@@ -462,7 +462,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             and self.learning_rate in ("constant", "adaptive")
             and self.eta0 >= 1
         ):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"eta0={self.eta0!r}: with solver='natural' and learning_rate="
                 f"{self.learning_rate!r}, eta0 is the fraction of the estimate each row "
                 "replaces, and must be below 1 (1 would keep only the last row)."

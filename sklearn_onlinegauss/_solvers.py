@@ -84,6 +84,10 @@ class Euclidean:
     A gradient step needs a nonsingular starting covariance, which a single
     sample cannot give: until ``n_features + 1`` samples' weight has been
     seen, the state is the exact pooled moments (:class:`WarmupState`).
+
+    It holds one Gaussian, in full ``(d, d)`` coordinates projected onto the
+    covariance structure; several Gaussians (classes, mixture components)
+    are the natural solver's, on the core's :class:`~._gaussians.Gaussians`.
     """
 
     def __init__(self, structure, parametrization, optimizer, reg_covar):
