@@ -110,11 +110,15 @@ def _centred(X, w, origin, extra_rows=0):
     (the scatter about the rounded mean differs from the true one only in
     the square of it: below rounding).
     """
-    R = np.empty((len(X) + extra_rows, X.shape[1]))
-    W, m = _mean(X, w)
-    np.subtract(X, m, out=R[: len(X)])
+    n = len(X)
+    R = np.empty((n + extra_rows, X.shape[1]))
+    weights, W = (np.ones(n), n) if w is None else (w, w.sum())
+    m = weights @ X  # a product with the weights (GEMV) is faster than a sum
+    m /= W
+    np.subtract(X, m, out=R[:n])
     if origin is not None:
-        m = (m - origin) + _mean(R[: len(X)], w)[1]
+        m -= origin
+        m += (weights @ R[:n]) / W
     return W, m, R
 
 

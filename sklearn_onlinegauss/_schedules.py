@@ -111,6 +111,14 @@ class Rate:
         if self.name == "optimal":  # closed form, exact
             total = t + (n_rows if w is None else w.sum())
             return (1.0 / total if w is None else w / total), t / total
+        if n_rows == 1:  # the streaming case, in Python scalars
+            weight = 1.0 if w is None else float(w[0])
+            if weight <= 0:
+                return 0.0, 1.0
+            if t == 0:  # the state starts at the first row
+                return 1.0, 0.0
+            log_kept = float(self.schedule.log_retention(t, weight, self.eta0, self.power_t))
+            return -math.expm1(log_kept), math.exp(log_kept)
         if w is None:
             w = np.ones(n_rows)
         t_before = t + np.cumsum(w) - w
