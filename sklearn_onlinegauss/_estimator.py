@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate
-from ._solvers import SOLVERS, make_solver
+from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
+from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, StreamingMixin, stream
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
@@ -149,15 +150,41 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         `parametrization` and `covariance_type` must be unchanged.
 
     reg_covar : float, default=1e-6
-        Smallest eigenvalue allowed for the correlation matrix (the
-        covariance standardized by its diagonal). Where the data determine
-        the covariance it has no effect at all, and the estimate is the
-        exact maximum-likelihood one; with fewer samples than features, a
-        constant feature or duplicated rows it fills in the missing
-        directions so that the estimate stays positive definite. Because it
-        acts on correlations, it does not depend on the units or offset of
-        any feature. It is applied when the estimate is read, so changing it
-        takes effect without refitting.
+        What the estimate gets where the data do not determine it. Where
+        they do (the correlation matrix, the covariance standardized by its
+        diagonal, is numerically positive definite: every pivot of its
+        Cholesky factorization above ``n_features`` times float64 rounding)
+        it has no effect at all, and `covariance_`, `precision_` and the
+        scores are the exact maximum-likelihood ones, at any conditioning.
+        With fewer samples than features, duplicated rows or collinear
+        features, the directions of the correlation matrix whose eigenvalues
+        are only rounding are raised to ``reg_covar``; a feature that has not
+        varied gets the variance ``reg_covar`` in its own units (as
+        :class:`~sklearn.mixture.GaussianMixture`'s ``reg_covar``). Scaling
+        or shifting one feature never changes another feature's fill-in. It
+        is applied when the estimate is read, so changing it takes effect
+        without refitting. ``0`` leaves an undetermined estimate singular:
+        reading it then raises an error.
+
+    shrinkage : {'ledoit-wolf', 'oas'} or float, default=None
+        Shrinkage of the covariance toward ``mu I`` (``mu`` its mean
+        variance), for when ``n_samples`` is not much larger than
+        ``n_features``: ``(1 - s) S + s mu I``. A float in ``[0, 1]`` is
+        ``s`` itself (:class:`~sklearn.covariance.ShrunkCovariance`);
+        ``'ledoit-wolf'`` and ``'oas'`` choose it from the data as
+        :class:`~sklearn.covariance.LedoitWolf` and
+        :class:`~sklearn.covariance.OAS` do, exactly (the same
+        `covariance_` and `shrinkage_` as they give on all the data seen),
+        in one pass and ``O(n_features**2)`` memory, for any chunking and
+        after :func:`~sklearn_onlinegauss.merge`. Those two estimate the
+        covariance of all the data seen, so they need the exact running
+        estimate: ``solver='natural'``, ``learning_rate='optimal'``, no
+        averaging and ``covariance_type='full'``; ``'ledoit-wolf'`` also
+        gathers two more sums while fitting (``O(n_features)`` per row), so
+        it must be set before fitting. A float works with every setting and,
+        like ``'oas'``, can be changed after fitting. For ``'diag'`` a float
+        shrinks each variance toward their mean; ``'spherical'`` is
+        unchanged by it.
 
     beta_1 : float, default=0.9
         Adam's decay rate of the first-moment estimate.
@@ -181,6 +208,11 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     precision_ : ndarray of shape (n_features, n_features)
         Inverse of `covariance_`.
+
+    shrinkage_ : float
+        The shrinkage intensity used: the one `shrinkage` gives, computed
+        from the data for ``'ledoit-wolf'`` and ``'oas'``; 0 without
+        shrinkage.
 
     n_features_in_ : int
         Number of features seen during the first call.
@@ -253,6 +285,11 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "shrinkage": [
+            None,
+            StrOptions({"ledoit-wolf", "oas"}),
+            Interval(Real, 0, 1, closed="both"),
+        ],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -277,6 +314,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         random_state=None,
         warm_start=False,
         reg_covar=1e-6,
+        shrinkage=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -297,6 +335,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.reg_covar = reg_covar
+        self.shrinkage = shrinkage
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -353,10 +392,11 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             for epoch in range(1, self.max_iter + 1):
                 order = rng.permutation(len(X)) if self.shuffle and not exact else None
                 carry = self._pass(solver, X, w, order, eta0, carry)
-                state, factor = self._read(solver, carry.state, carry.average)
+                state, factor = self._read(solver, carry)
                 structure = solver.structure
                 if exact and not warm:  # the state is X's own moments: no pass over X
-                    loss = -structure.expected_log_density(factor, carry.state)[0]
+                    raw = solver.moments(carry.state)
+                    loss = -structure.expected_log_density(factor, raw)[0]
                 else:
                     log_density = structure.log_density(state, factor, X)[:, 0]
                     loss = -np.average(log_density, weights=w)
@@ -446,17 +486,21 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         if self._structure() != self._solver_structure:
             raise ValueError(
                 f"The state was learned with {self._solver_structure} (solver, "
-                "parametrization, covariance_type) and cannot continue as "
-                f"{self._structure()}. Call fit to start afresh."
+                "parametrization, covariance_type, shrinkage='ledoit-wolf') and cannot "
+                f"continue as {self._structure()}. Call fit to start afresh."
             )
 
     def _structure(self):
         """The hyperparameters that fix what the learned state means."""
         parametrization = None if self.solver == "natural" else self.parametrization
-        return self.solver, parametrization, self.covariance_type
+        return self.solver, parametrization, self.covariance_type, self._gathers_fourth()
 
-    def _make_solver(self):
-        """The solver for the current hyperparameters, once they are known to be valid."""
+    def _gathers_fourth(self):
+        """Whether the state holds the sums of Ledoit-Wolf shrinkage."""
+        return isinstance(self.shrinkage, str) and self.shrinkage == "ledoit-wolf"
+
+    def _check_settings(self):
+        """Refuse the combinations of valid hyperparameters that mean nothing."""
         if (
             self.solver == "natural"
             and self.learning_rate in ("constant", "adaptive")
@@ -467,6 +511,25 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
                 f"{self.learning_rate!r}, eta0 is the fraction of the estimate each row "
                 "replaces, and must be below 1 (1 would keep only the last row)."
             )
+        if isinstance(self.shrinkage, str):
+            settings = {
+                "solver": (self.solver, "natural"),
+                "learning_rate": (self.learning_rate, "optimal"),
+                "average": (self._start_average() is not None, False),
+                "covariance_type": (self.covariance_type, "full"),
+            }
+            wrong = [f"{k}={v!r}" for k, (v, needed) in settings.items() if v != needed]
+            if wrong:
+                raise InvalidParameterError(
+                    f"shrinkage={self.shrinkage!r} estimates the covariance of all the data "
+                    "seen, which needs solver='natural', learning_rate='optimal', no "
+                    "averaging and covariance_type='full'; got " + ", ".join(wrong) + ". "
+                    "Use a float shrinkage with these settings."
+                )
+
+    def _make_solver(self):
+        """The solver for the current hyperparameters, once they are known to be valid."""
+        self._check_settings()
         return make_solver(
             self.solver,
             self.parametrization,
@@ -475,6 +538,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             self.beta_1,
             self.beta_2,
             self.epsilon,
+            fourth_moments=self._gathers_fourth(),
         )
 
     def _carry(self):
@@ -513,15 +577,37 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         batch_size = self._batch_size(*X.shape)
         return stream(carry, X, w, batch_size, order, step, solver.moments, self._start_average())
 
-    def _read(self, solver, state, average):
-        """The estimate of a state, regularized, and its factor: ``(Gaussians, factor)``."""
-        state = solver.moments(state) if average is None else average.state
+    def _read(self, solver, carry):
+        """The estimate of a carry, shrunk and regularized, and its factor."""
+        state = solver.moments(carry.state) if carry.average is None else carry.average.state
+        shrinkage = self._shrinkage_of(solver, carry)
+        if shrinkage:
+            state = state._replace(covariances=shrink(state.covariances, shrinkage))
         state = solver.structure.regularize(state, self.reg_covar)
         return state, solver.structure.factor(state)
 
+    def _shrinkage_of(self, solver, carry):
+        """The shrinkage intensity for the learned state ``carry``."""
+        if self.shrinkage is None:
+            return 0.0
+        if not isinstance(self.shrinkage, str):
+            return float(self.shrinkage)
+        self._check_settings()
+        gaussians = solver.moments(carry.state)
+        covariance = gaussians.covariances[0]
+        if self.shrinkage == "oas":
+            return oas_shrinkage(covariance, carry.t)
+        if not isinstance(carry.state, TrackedState):
+            raise ValueError(
+                "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
+                "estimator was fitted without it: refit with shrinkage='ledoit-wolf' set."
+            )
+        fourth = centred_fourth_moment(carry.state.fourth, gaussians.means[0], covariance)
+        return ledoit_wolf_shrinkage(covariance, carry.t, fourth)
+
     def _fitted(self):
         check_is_fitted(self, "_state")
-        return self._read(self._solver, self._state, self._average)
+        return self._read(self._solver, self._carry())
 
     def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
@@ -567,6 +653,12 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         """ndarray of shape (n_features, n_features): estimated covariance."""
         state, _ = self._fitted()
         return np.array(self._solver.structure.to_full(state)[0])
+
+    @property
+    def shrinkage_(self):
+        """float: the shrinkage intensity used (0 without shrinkage)."""
+        check_is_fitted(self, "_state")
+        return self._shrinkage_of(self._solver, self._carry())
 
     @property
     def precision_(self):

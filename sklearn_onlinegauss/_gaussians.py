@@ -367,43 +367,58 @@ class _Structure:
 # -- full and tied: d x d matrices ------------------------------------------------
 
 
-def _regularize_matrix(location, covariance, reg_covar):
-    """Raise the eigenvalues of the correlation matrix to at least ``reg_covar``.
+#: Relative size below which a variance, or an eigenvalue of the correlation
+#: matrix (per feature), is rounding: float64 precision, with room for the
+#: rounding a streamed estimate accumulates.
+_ROUNDING = 64 * np.finfo(float).eps
 
-    With ``D`` the diagonal of ``covariance`` and ``R = D^-1/2 Sigma D^-1/2``
-    the correlation matrix, eigenvalues of ``R`` below ``reg_covar`` are
-    raised to it. Where every eigenvalue of ``R`` is at least ``reg_covar``
-    the covariance is returned unchanged; otherwise (fewer samples than
-    features, a constant feature, duplicated rows) only the missing
-    directions are filled in. A constant feature is standardized by the mean
-    variance of the others (or the mean square of ``location``, or 1, when
-    every feature is constant).
+
+def _numerically_constant(variances, magnitudes):
+    """Features whose variance is zero, or the rounding of values of that magnitude."""
+    return ~(variances > (_ROUNDING * magnitudes) ** 2)
+
+
+def _regularize_matrix(magnitudes, covariance, reg_covar):
+    """The covariance where the data determine it; ``reg_covar`` where they do not.
+
+    The rule, for every structure (``regularize``): work on the correlation
+    matrix ``R = D^-1/2 Sigma D^-1/2``, which does not change when a feature
+    is rescaled or shifted. If ``R`` is numerically positive definite (every
+    pivot of its Cholesky factorization above ``d`` times float64 rounding,
+    ``_ROUNDING``) the covariance is returned as it is: the exact
+    maximum-likelihood estimate, at any conditioning float64 can represent.
+    Otherwise the directions of ``R`` whose eigenvalues are rounding (fewer
+    samples than features, duplicated rows, collinear columns) are raised to
+    ``reg_covar`` and every other direction is kept. A feature that has not
+    varied (variance 0, or rounding of its magnitude ``magnitudes``) has no
+    correlation and no scale: it gets the variance ``reg_covar`` in its own
+    units, as ``GaussianMixture``'s ``reg_covar``. So scaling or shifting one
+    feature never changes another feature's fill-in.
     """
     if reg_covar == 0:
         return covariance
-    scale = np.sqrt(_standardizing_variances(location, np.diag(covariance)))
-    correlation = covariance / np.outer(scale, scale)
-    try:
-        cholesky_lower(correlation - reg_covar * np.eye(len(location)))
-        return covariance
-    except LinAlgError:
-        pass
+    d = len(covariance)
+    variances = np.diag(covariance)
+    constant = _numerically_constant(variances, magnitudes)
+    varying = ~constant
+    scale = np.sqrt(variances[varying])
+    correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
+    tolerance = d * _ROUNDING
+    if not constant.any():
+        try:
+            if np.diag(cholesky_lower(correlation)).min() ** 2 >= tolerance:
+                return covariance
+        except LinAlgError:
+            pass
     eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
-    correlation = (eigenvectors * np.maximum(eigenvalues, reg_covar)) @ eigenvectors.T
-    return 0.5 * (correlation + correlation.T) * np.outer(scale, scale)
-
-
-def _standardizing_variances(location, variances):
-    """The variances to standardize by: a constant feature's is borrowed (see above)."""
-    variances = np.array(variances, dtype=float)
-    constant = ~(variances > 0)
-    if constant.any():
-        if constant.all():
-            fallback = np.mean(location**2)
-            variances[:] = fallback if fallback > 0 else 1.0
-        else:
-            variances[constant] = np.mean(variances[~constant])
-    return variances
+    undetermined = eigenvalues < tolerance
+    V = eigenvectors[:, undetermined]
+    lift = np.maximum(eigenvalues[undetermined], reg_covar) - eigenvalues[undetermined]
+    correlation += (V * lift) @ V.T
+    filled = np.zeros_like(covariance)
+    filled[np.ix_(varying, varying)] = 0.5 * (correlation + correlation.T) * np.outer(scale, scale)
+    filled[constant, constant] = reg_covar
+    return filled
 
 
 def _cholesky(covariance):
@@ -457,7 +472,7 @@ class Full(_Structure):
 
     def regularize(self, state, reg_covar):
         pairs = [
-            (c, _regularize_matrix(m, c, reg_covar))
+            (c, _regularize_matrix(np.abs(m), c, reg_covar))
             for m, c in zip(state.locations, state.covariances, strict=True)
         ]
         if all(new is old for old, new in pairs):
@@ -575,8 +590,8 @@ class Tied(Full):
         return np.broadcast_to(state.covariances, (len(state.means), *state.covariances.shape))
 
     def regularize(self, state, reg_covar):
-        location = np.average(state.locations, axis=0, weights=_positive_or_ones(state.weights))
-        covariance = _regularize_matrix(location, state.covariances, reg_covar)
+        magnitudes = np.abs(state.locations).max(axis=0)
+        covariance = _regularize_matrix(magnitudes, state.covariances, reg_covar)
         return state if covariance is state.covariances else state._replace(covariances=covariance)
 
     def factor(self, state):
@@ -601,10 +616,6 @@ def _start(locations, weights):
     """``(weights, origins, means)`` of a state with these means (weights 1 if None)."""
     weights = np.ones(len(locations)) if weights is None else weights
     return weights, np.array(locations, dtype=float), np.zeros(np.shape(locations))
-
-
-def _positive_or_ones(weights):
-    return weights if weights.sum() > 0 else np.ones_like(weights)
 
 
 # -- diag and spherical: variances ------------------------------------------------
@@ -655,27 +666,25 @@ class Diag(_Structure):
         return full
 
     def regularize(self, state, reg_covar):
-        """The rule of ``'full'`` (see :func:`_regularize_matrix`), for a diagonal.
+        """The rule of ``'full'`` (see :func:`_regularize_matrix`), for variances.
 
-        A diagonal's correlation matrix is 1 for a feature with variance and 0
-        for a constant one, so only constant features change (unless
-        ``reg_covar > 1``): to ``reg_covar`` times the variance they are
-        standardized by.
+        A diagonal's correlation matrix is the identity on the features that
+        vary, so only features that have not varied change: to the variance
+        ``reg_covar``, in their own units.
         """
         if reg_covar == 0:
             return state
-        variances = self._per_feature(state.covariances, state.means.shape[1])
-        scales = np.array(
-            [
-                _standardizing_variances(m, v)
-                for m, v in zip(state.locations, variances, strict=True)
-            ]
-        )
-        correlation = np.where(variances > 0, variances / scales, 0.0)
-        if (correlation >= reg_covar).all():
+        d = state.means.shape[1]
+        variances = self._per_feature(state.covariances, d)
+        constant = _numerically_constant(variances, self._magnitudes(state.locations))
+        if not constant.any():
             return state
-        filled = np.maximum(correlation, reg_covar) * scales
+        filled = np.where(constant, np.maximum(variances, reg_covar), variances)
         return state._replace(covariances=self._from_per_feature(filled))
+
+    @staticmethod
+    def _magnitudes(locations):
+        return np.abs(locations)
 
     def factor(self, state):
         """Standard deviations, of the covariances' shape; a ValueError if one is not positive."""
@@ -744,6 +753,12 @@ class Spherical(Diag):
 
     def _from_per_feature(self, values):
         return values.mean(axis=1)
+
+    @staticmethod
+    def _magnitudes(locations):
+        """One variance for all features: rounding of the largest of them."""
+        largest = np.abs(locations).max(axis=1, keepdims=True)
+        return np.broadcast_to(largest, locations.shape)
 
 
 #: Public name of each covariance structure -> its operations.

@@ -3,7 +3,8 @@
 from ._averaging import Averaged
 from ._estimator import OnlineGaussian
 from ._gaussians import Gaussians, pool
-from ._solvers import EuclideanState, Natural, WarmupState
+from ._shrinkage import combine_fourth_moments
+from ._solvers import EuclideanState, Natural, TrackedState, WarmupState
 from ._streaming import Carry
 
 __all__ = ["merge"]
@@ -54,7 +55,7 @@ def merge(estimators):
     solver = first._make_solver()
     states = [(est._state, est.t_) for est in estimators]
     if isinstance(solver, Natural):
-        state = _combine_all(solver.structure, states)
+        state = _combine_all(solver, states)
     else:
         state = _merge_euclidean(solver, states)
     averages = [est._average for est in estimators if est._average is not None]
@@ -104,14 +105,25 @@ def _check_compatible(estimators):
             )
 
 
-def _combine_all(structure, states):
-    """The core's exact pooling of states given as ``(state, weight seen)``."""
+def _combine_all(solver, states):
+    """The core's exact pooling of states given as ``(state, weight seen)``.
+
+    With Ledoit-Wolf's sums, those are pooled at the same rates, moved to
+    the first state's origin.
+    """
     total = sum(weight for _, weight in states)
-    scaled = [s._replace(weights=s.weights * (weight / total)) for s, weight in states]
-    combined = scaled[0]
-    for state in scaled[1:]:
-        combined = structure.combine(combined, state)
-    return combined
+    combined = fourth = None
+    for state, weight in states:
+        gaussians = solver.moments(state)
+        scaled = gaussians._replace(weights=gaussians.weights * (weight / total))
+        if combined is None:
+            combined, fourth = scaled, getattr(state, "fourth", None)
+            continue
+        if fourth is not None:
+            eta = scaled.weights[0] / (combined.weights[0] + scaled.weights[0])
+            fourth = combine_fourth_moments(fourth, combined, state.fourth, gaussians, eta)
+        combined = solver.structure.combine(combined, scaled)
+    return combined if fourth is None else TrackedState(combined, fourth)
 
 
 def _pool_warmups(states):

@@ -13,13 +13,22 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import LinAlgError
 
-from ._gaussians import STRUCTURES, step_toward
+from ._gaussians import STRUCTURES, Gaussians, step_toward
 from ._legacy import legacy_names
 from ._linalg import cholesky_lower, eigvalsh, solve_lower
 from ._optimizers import OPTIMIZERS
 from ._parametrizations import PARAMETRIZATIONS
+from ._shrinkage import FourthMoments, batch_fourth_moments, pool_fourth_moments
 
-__all__ = ["SOLVERS", "Euclidean", "EuclideanState", "Natural", "WarmupState", "make_solver"]
+__all__ = [
+    "SOLVERS",
+    "Euclidean",
+    "EuclideanState",
+    "Natural",
+    "TrackedState",
+    "WarmupState",
+    "make_solver",
+]
 
 __getattr__ = legacy_names(__name__, {"NaturalState"})
 
@@ -28,6 +37,13 @@ __getattr__ = legacy_names(__name__, {"NaturalState"})
 TRUST_FACTOR = 2.0
 MAX_HALVINGS = 60
 _FULL = STRUCTURES["full"]
+
+
+class TrackedState(NamedTuple):
+    """A natural state with the sums Ledoit-Wolf shrinkage reads (see ``_shrinkage``)."""
+
+    gaussians: Gaussians
+    fourth: FourthMoments
 
 
 class Natural:
@@ -43,21 +59,36 @@ class Natural:
     schedule gives it (``Rate.pooling``), all in one pooled step per batch:
     the estimate does not depend on how the stream is chunked. The state is
     the core's :class:`~._gaussians.Gaussians` with one component, of the
-    covariance structure ``structure``.
+    covariance structure ``structure``; with ``fourth_moments`` it also
+    pools the sums of Ledoit-Wolf shrinkage, with the same rates
+    (:class:`TrackedState`).
     """
 
-    def __init__(self, structure):
+    def __init__(self, structure, fourth_moments=False):
         self.structure = structure
+        self.fourth_moments = fourth_moments
 
     def start(self, n_features):
-        return self.structure.empty(1, n_features)
+        gaussians = self.structure.empty(1, n_features)
+        if not self.fourth_moments:
+            return gaussians
+        return TrackedState(gaussians, FourthMoments(np.zeros(n_features), 0.0))
 
     def step(self, state, X, w, t, rate):
         weights, retain = rate.pooling(t, w, len(X))
-        return self.structure.step(state, X, weights, retain), False
+        if not self.fourth_moments:
+            return self.structure.step(state, X, weights, retain), False
+        gaussians = self.structure.step(state.gaussians, X, weights, retain)
+        uniform = isinstance(weights, float)
+        gained = weights * len(X) if uniform else weights.sum()
+        if gained <= 0:
+            return state._replace(gaussians=gaussians), False
+        batch = batch_fourth_moments(X, None if uniform else weights, gaussians.origins[0])
+        eta = gained / gaussians.weights[0]
+        return TrackedState(gaussians, pool_fourth_moments(state.fourth, batch, eta)), False
 
     def moments(self, state):
-        return state
+        return state.gaussians if self.fourth_moments else state
 
 
 class WarmupState(NamedTuple):
@@ -162,11 +193,20 @@ class Euclidean:
 SOLVERS = ("natural", *OPTIMIZERS)
 
 
-def make_solver(solver, parametrization, covariance_type, reg_covar, beta_1, beta_2, epsilon):
+def make_solver(
+    solver,
+    parametrization,
+    covariance_type,
+    reg_covar,
+    beta_1,
+    beta_2,
+    epsilon,
+    fourth_moments=False,
+):
     """Build the solver object named by the estimator's hyperparameters."""
     structure = STRUCTURES[covariance_type]
     if solver == "natural":
-        return Natural(structure)
+        return Natural(structure, fourth_moments)
     return Euclidean(
         structure,
         PARAMETRIZATIONS[parametrization](structure.project),

@@ -193,14 +193,15 @@ def _one(name, location, covariance):
     return STRUCTURES[name].from_full(location[None], covariance[None])
 
 
-def test_regularize_leaves_a_well_determined_covariance_untouched():
+@pytest.mark.parametrize("condition", [1e6, 1e10, 1e12])
+def test_regularize_leaves_a_determined_covariance_untouched(condition):
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
-    state = _one("full", np.zeros(6), (Q * np.logspace(0, 6, 6)) @ Q.T)  # condition 1e6
+    state = _one("full", np.zeros(6) + 1e6, (Q * np.logspace(0, np.log10(condition), 6)) @ Q.T)
     assert STRUCTURES["full"].regularize(state, 1e-6) is state
 
 
-def test_regularize_fills_in_missing_directions_and_is_unit_free():
+def test_regularize_fills_in_only_missing_directions_and_is_unit_free():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3, 5))  # fewer samples than features: rank 2
     cov = np.cov(X.T, bias=True)
@@ -208,8 +209,14 @@ def test_regularize_fills_in_missing_directions_and_is_unit_free():
     reg = full.regularize(_one("full", X.mean(0), cov), 1e-6).covariances[0]
     eig = np.linalg.eigvalsh(reg)
     assert eig[0] > 0
-    # Directions the data determine keep their variance.
-    assert eig[-1] == pytest.approx(np.linalg.eigvalsh(cov)[-1], rel=1e-5)
+    # The directions the data determine keep their variance: in correlation
+    # units, the fill-in is reg_covar times the projector on the rest.
+    scale = np.sqrt(np.diag(cov))
+    R = cov / np.outer(scale, scale)
+    w, V = np.linalg.eigh(R)
+    null = V[:, w < 1e-12]
+    expected = (R + 1e-6 * null @ null.T) * np.outer(scale, scale)
+    np.testing.assert_allclose(reg, expected, rtol=1e-9, atol=1e-15)
     # Rescaling and shifting every feature commutes with the regularization.
     c, b = np.array([1e-4, 1.0, 1e3, 1e6, 7.0]), 1e3
     scaled = full.regularize(_one("full", X.mean(0) * c + b, cov * np.outer(c, c)), 1e-6)
@@ -217,20 +224,26 @@ def test_regularize_fills_in_missing_directions_and_is_unit_free():
 
 
 @pytest.mark.parametrize("name", PER_COMPONENT)
-def test_regularize_gives_a_constant_feature_a_small_positive_variance(name):
+@pytest.mark.parametrize("offset", [0.0, 1e7])
+def test_a_feature_that_has_not_varied_gets_reg_covar_in_its_own_units(name, offset):
     structure = STRUCTURES[name]
-    cov = np.diag([4.0, 0.0, 1.0])
+    cov = np.diag([4.0, 0.0, 1.0]) if name != "spherical" else np.zeros((3, 3))
+    reg = structure.to_full(structure.regularize(_one(name, np.zeros(3) + offset, cov), 1e-6))[0]
     if name == "spherical":
-        cov = np.zeros((3, 3))
-    reg = structure.to_full(structure.regularize(_one(name, np.zeros(3), cov), 1e-6))[0]
-    if name == "spherical":
-        np.testing.assert_array_equal(reg, 1.0e-6 * np.eye(3))  # no location: unit scale
+        np.testing.assert_array_equal(reg, 1e-6 * np.eye(3))
     else:
-        assert reg[1, 1] == pytest.approx(1e-6 * 2.5)  # reg_covar * mean of the others
-        assert reg[0, 0] == 4.0 and reg[2, 2] == 1.0
-    allzero = structure.regularize(_one(name, np.array([3.0, 4.0, 0.0]), np.zeros((3, 3))), 1e-6)
-    # the mean square of the location
-    np.testing.assert_allclose(structure.to_full(allzero)[0], 1e-6 * 25 / 3 * np.eye(3))
+        np.testing.assert_array_equal(reg, np.diag([4.0, 1e-6, 1.0]))
+    # A variance that is only the rounding of a value of 1e7 counts as none.
+    rounding = structure.from_full(np.full((1, 3), 1e7), 1e-30 * np.eye(3)[None])
+    filled = structure.to_full(structure.regularize(rounding, 1e-6))[0]
+    np.testing.assert_array_equal(filled, 1e-6 * np.eye(3))
+
+
+def test_reg_covar_zero_leaves_a_singular_covariance_to_be_refused():
+    full = STRUCTURES["full"]
+    state = full.regularize(_one("full", np.zeros(2), np.zeros((2, 2))), 0.0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        full.factor(state)
 
 
 @pytest.mark.parametrize("name", NAMES)

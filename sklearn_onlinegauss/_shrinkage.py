@@ -1,0 +1,144 @@
+"""Shrinkage of a covariance toward ``mu I``: a fixed intensity, Ledoit-Wolf and OAS.
+
+scikit-learn's ``ShrunkCovariance``, ``LedoitWolf`` and ``OAS`` are functions
+of a few sums of the data (``../shared/notes/MATH.md`` section 8): the fixed
+intensity and OAS of the sample count ``n`` and the covariance ``S``;
+Ledoit-Wolf also of ``sum ||z_i||^4`` about the final mean, which follows
+from two sums about any fixed point ``r``, kept as weighted means
+(:class:`FourthMoments`):
+
+    m3 = mean ||y||^2 y,   m4 = mean ||y||^4,   y = x - r.
+
+``r`` is the Gaussian's origin (its first row), so the sums stay exact for
+data far from 0. They pool like the mean itself, with the same rates, so the
+shrinkage is exact in one pass for any chunking, and after merging.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "FourthMoments",
+    "batch_fourth_moments",
+    "centred_fourth_moment",
+    "combine_fourth_moments",
+    "ledoit_wolf_shrinkage",
+    "oas_shrinkage",
+    "shrink",
+]
+
+
+class FourthMoments(NamedTuple):
+    """Weighted means about the origin ``r``: ``m3 = mean ||y||^2 y``, ``m4 = mean ||y||^4``."""
+
+    m3: np.ndarray
+    m4: float
+
+
+def batch_fourth_moments(X, w, origin):
+    """:class:`FourthMoments` of the rows about ``origin`` (``w`` None: unit weights)."""
+    Y = X - origin
+    squares = np.einsum("ij,ij->i", Y, Y)
+    if w is None:
+        return FourthMoments((squares @ Y) / len(X), float(squares @ squares) / len(X))
+    W = w.sum()
+    weighted = w * squares
+    return FourthMoments((weighted @ Y) / W, float(weighted @ squares) / W)
+
+
+def pool_fourth_moments(old, new, eta):
+    """Pool ``old`` with ``new`` (about the same origin) at rate ``eta``."""
+    return FourthMoments(old.m3 + eta * (new.m3 - old.m3), old.m4 + eta * (new.m4 - old.m4))
+
+
+def centred_fourth_moment(fourth, mean, covariance):
+    """``mean ||x - mean||^4`` from the moments about the origin.
+
+    With ``c`` the mean relative to the origin, ``S`` the covariance and
+    ``a = ||c||^2``: ``m4 - 4 c'm3 + 4 c'S c + 2 a tr(S) + 3 a^2``.
+    """
+    a = mean @ mean
+    return (
+        fourth.m4
+        - 4.0 * (mean @ fourth.m3)
+        + 4.0 * (mean @ covariance @ mean)
+        + 2.0 * a * np.trace(covariance)
+        + 3.0 * a * a
+    )
+
+
+def _shifted(fourth, mean, covariance, s):
+    """The moments of ``y + s``, from those of ``y`` (mean ``mean``, covariance ``covariance``)."""
+    second = covariance + np.outer(mean, mean)  # E[y y']
+    sq = np.trace(second)  # E||y||^2
+    ss, s_mean = s @ s, s @ mean
+    m3 = fourth.m3 + sq * s + 2.0 * (second @ s) + 2.0 * s_mean * s + ss * mean + ss * s
+    m4 = (
+        fourth.m4
+        + 4.0 * (s @ second @ s)
+        + ss * ss
+        + 4.0 * (s @ fourth.m3)
+        + 2.0 * ss * sq
+        + 4.0 * ss * s_mean
+    )
+    return FourthMoments(m3, m4)
+
+
+def combine_fourth_moments(a, a_state, b, b_state, eta):
+    """Pool the moments ``b`` of ``b_state`` into ``a``'s at rate ``eta``, about ``a``'s origin.
+
+    ``a_state`` and ``b_state`` are the one-component Gaussians the moments
+    belong to (origins, means relative to them, full covariances).
+    """
+    s = b_state.origins[0] - a_state.origins[0]
+    shifted = _shifted(b, b_state.means[0], b_state.covariances[0], s)
+    return pool_fourth_moments(a, shifted, eta)
+
+
+def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
+    """``sklearn.covariance.ledoit_wolf_shrinkage`` from the sums.
+
+    ``fourth_moment`` is ``mean ||x - mean||^4`` (:func:`centred_fourth_moment`).
+    """
+    d = len(covariance)
+    if d == 1:
+        return 0.0
+    trace = np.trace(covariance)
+    mu = trace / d
+    frobenius = float(np.sum(covariance**2))
+    beta = (fourth_moment - frobenius) / (d * n_samples)
+    delta = (frobenius - 2.0 * mu * trace + d * mu**2) / d
+    beta = min(beta, delta)
+    return 0.0 if beta == 0 else float(beta / delta)
+
+
+def oas_shrinkage(covariance, n_samples):
+    """The intensity of ``sklearn.covariance.OAS`` for this covariance and sample count."""
+    d = len(covariance)
+    if d == 1:
+        return 0.0
+    alpha = np.mean(covariance**2)
+    mu = np.trace(covariance) / d
+    num = alpha + mu**2
+    den = (n_samples + 1) * (alpha - mu**2 / d)
+    return 1.0 if den == 0 else float(min(num / den, 1.0))
+
+
+def shrink(covariances, shrinkage):
+    """``(1 - shrinkage) S + shrinkage mu I``, ``mu`` the mean variance, for each covariance.
+
+    ``covariances`` has shape (K, d, d) (full), (K, d) (variances: their
+    mean is the target) or (K,) (one variance each: unchanged).
+    """
+    if covariances.ndim == 1 or shrinkage == 0:
+        return covariances
+    if covariances.ndim == 2:
+        return (1.0 - shrinkage) * covariances + shrinkage * covariances.mean(
+            axis=1, keepdims=True
+        )
+    d = covariances.shape[-1]
+    mu = np.trace(covariances, axis1=1, axis2=2) / d
+    shrunk = (1.0 - shrinkage) * covariances
+    shrunk.reshape(len(shrunk), d * d)[:, :: d + 1] += shrinkage * mu[:, None]
+    return shrunk

@@ -1,0 +1,88 @@
+"""reg_covar never alters a determined estimate, and fills the rest in each feature's units."""
+
+import numpy as np
+import pytest
+from sklearn.covariance import EmpiricalCovariance
+
+from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss._experiments import random_gaussian
+
+
+@pytest.mark.parametrize("condition", [1e8, 1e10])
+def test_the_default_is_the_batch_mle_at_any_conditioning(condition):
+    ratios = []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        mu, cov = random_gaussian(rng, 10, condition)
+        X = rng.multivariate_normal(mu, cov, size=1000)
+        est = OnlineGaussian()
+        for start in range(0, len(X), 100):
+            est.partial_fit(X[start : start + 100])
+        mle = EmpiricalCovariance().fit(X)
+        ratios.append(
+            kl_divergence(mu, cov, est.location_, est.covariance_)
+            / kl_divergence(mu, cov, mle.location_, mle.covariance_)
+        )
+    np.testing.assert_array_less(ratios, 1.001)
+
+
+def test_strongly_correlated_determined_data_get_the_mle_precision_and_scores():
+    rng = np.random.default_rng(0)
+    A = np.array([[1, 0, 0, 0], [1, 1e-3, 0, 0], [1, 0, 1e-3, 0], [1, 0, 0, 1e-3]])
+    X = rng.normal(size=(3000, 4)) @ A.T
+    ref = EmpiricalCovariance().fit(X)
+    sd = np.sqrt(np.diag(ref.covariance_))
+    assert np.linalg.eigvalsh(ref.covariance_ / np.outer(sd, sd))[0] < 1e-6  # below reg_covar
+    est = OnlineGaussian().fit(X)
+    np.testing.assert_allclose(est.precision_, ref.precision_, rtol=1e-6)
+    np.testing.assert_allclose(est.mahalanobis(X), ref.mahalanobis(X), rtol=1e-6)
+    assert est.mahalanobis(X).mean() == pytest.approx(4.0, rel=1e-6)
+    assert est.score(X) == pytest.approx(ref.score(X), rel=1e-9)
+
+
+def _undetermined(seed=0):
+    """Fewer rows than features, a constant feature and a duplicated column."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(4, 7)) * [1, 10, 0.1, 1, 1, 5, 1] + 3
+    X[:, 3] = 2.5  # constant
+    X[:, 4] = 2 * X[:, 0] - 1  # collinear with feature 0
+    return X
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_an_undetermined_estimate_is_filled_to_a_valid_gaussian(covariance_type):
+    X = _undetermined()
+    est = OnlineGaussian(covariance_type=covariance_type).fit(X)
+    assert np.linalg.eigvalsh(est.covariance_)[0] > 0
+    assert np.all(np.isfinite(est.score_samples(X)))
+    if covariance_type != "spherical":
+        assert est.covariance_[3, 3] == 1e-6  # has not varied: reg_covar, in its own units
+
+
+@pytest.mark.parametrize("other", [0, 2, 3, 5])
+@pytest.mark.parametrize("change", ["scale 1e-6", "scale 1e6", "shift 1e6"])
+def test_changing_one_feature_never_changes_another_features_fill_in(other, change):
+    X = _undetermined()
+    Y = X.copy()
+    if change.startswith("scale"):
+        Y[:, other] *= float(change.split()[1])
+    else:
+        Y[:, other] += 1e6 * max(X[:, other].std(), 1.0)
+    before = OnlineGaussian().fit(X).covariance_
+    after = OnlineGaussian().fit(Y).covariance_
+    keep = np.delete(np.arange(X.shape[1]), other)
+    sd = np.sqrt(np.diag(before))[keep]
+    # Each entry in its own features' units.
+    np.testing.assert_allclose(
+        after[np.ix_(keep, keep)] / np.outer(sd, sd),
+        before[np.ix_(keep, keep)] / np.outer(sd, sd),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e7])
+def test_one_row_gives_reg_covar_in_every_feature_whatever_its_offset(offset):
+    est = OnlineGaussian().fit(np.array([[1.0, -2.0, 3.0]]) + offset)
+    np.testing.assert_array_equal(est.covariance_, 1e-6 * np.eye(3))
