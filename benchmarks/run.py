@@ -19,6 +19,9 @@ one-row comparison and the PyTorch rows of section 3 are skipped.
 6. ``covariance_type='diag'`` at large d: throughput against
    ``StandardScaler.partial_fit`` (the same variances), and the peak memory of
    streaming and scoring, which must hold no ``d x d`` array.
+7. The cost of exact shrinkage: ``partial_fit`` throughput with
+   ``shrinkage='ledoit-wolf'`` (two more sums per row) and ``'oas'`` (none)
+   relative to the default, and of reading ``covariance_`` with them.
 """
 
 import argparse
@@ -327,6 +330,33 @@ def diagonal(args):
         )
 
 
+def shrunk_stream(shrinkage, X, batch_size):
+    return stream(OnlineGaussian(shrinkage=shrinkage, batch_size=batch_size), X, batch_size)
+
+
+def shrinkage_cost(args):
+    print(
+        "\n7. Shrinkage: partial_fit rows/s and one covariance_ read, relative to the default"
+        "\n   (1.00 = as fast; below 1 slower)"
+    )
+    print(f"{'d':>5} {'batch':>6} {'shrinkage':>12} {'partial_fit':>12} {'read':>8}")
+    for d, b in ((10, 1), (100, 1000), (500, 1000)):
+        n = 2_000 if b == 1 else 20 * b
+        X = np.random.default_rng(0).normal(size=(n, d))
+        shrinkages = (None, "ledoit-wolf", "oas")
+        fitted = {s: OnlineGaussian(shrinkage=s).fit(X) for s in shrinkages}
+        t = best_times(
+            args.repeat,
+            **{f"fit {s}": (shrunk_stream, s, X, b) for s in shrinkages},
+            **{f"read {s}": (getattr, est, "covariance_") for s, est in fitted.items()},
+        )
+        for s in ("ledoit-wolf", "oas"):
+            print(
+                f"{d:5d} {b:6d} {s:>12s} {t['fit None'] / t[f'fit {s}']:11.2f}x "
+                f"{t['read None'] / t[f'read {s}']:7.2f}x"
+            )
+
+
 def machine():
     """CPU, core count, memory, Python, numpy and BLAS, as one line."""
     cpu, memory_gb = platform.processor() or platform.machine(), None
@@ -361,6 +391,7 @@ def main():
     memory(args)
     blas_threads(args)
     diagonal(args)
+    shrinkage_cost(args)
 
 
 if __name__ == "__main__":
