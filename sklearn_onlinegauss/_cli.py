@@ -43,6 +43,18 @@ def _parser():
         choices=["optimal", "constant", "invscaling", "adaptive"],
     )
     fit.add_argument("--eta0", type=float, default=0.01)
+    fit.add_argument(
+        "--reg-covar",
+        type=float,
+        default=1e-6,
+        help="what the estimate gets where the data do not determine it (default: 1e-6)",
+    )
+    fit.add_argument(
+        "--shrinkage",
+        type=_shrinkage,
+        default=None,
+        help="ledoit-wolf, oas, or an intensity in [0, 1] (default: none)",
+    )
     fit.add_argument("--batch-size", type=int, default=1000, help="rows per gradient step")
     fit.add_argument("--chunk-size", type=int, default=10_000, help="rows read at a time")
     fit.add_argument("--columns", type=_names, help="comma-separated names or 0-based indices")
@@ -75,6 +87,17 @@ def _parser():
     demo.add_argument("--no-plot", dest="plot", action="store_const", const=None)
     demo.set_defaults(command=_demo)
     return parser
+
+
+def _shrinkage(text):
+    if text in ("ledoit-wolf", "oas"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use ledoit-wolf, oas or a number in [0, 1]"
+        ) from None
 
 
 def _names(text):
@@ -134,6 +157,8 @@ def _fit(args):
         learning_rate=args.learning_rate,
         eta0=args.eta0,
         batch_size=args.batch_size,
+        reg_covar=args.reg_covar,
+        shrinkage=args.shrinkage,
     )
     reader = ChunkReader(args.path, args.chunk_size, args.columns, args.skip_invalid)
     progress = _Progress(args.quiet)

@@ -176,3 +176,25 @@ def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
     est = joblib.load(tmp_path / "m.joblib")
     assert est.n_samples_seen_ == 30
     np.testing.assert_allclose(est.covariance_, np.cov(data[:30].T, bias=True), rtol=1e-10)
+
+
+@pytest.mark.parametrize("shrinkage", ["ledoit-wolf", "oas", "0.25"])
+def test_fit_honours_shrinkage_and_reg_covar(tmp_path, data, shrinkage):
+    from sklearn.covariance import OAS, LedoitWolf, ShrunkCovariance
+
+    np.save(tmp_path / "x.npy", data)
+    model = tmp_path / "m.joblib"
+    args = ("--chunk-size", 700, "--shrinkage", shrinkage, "--reg-covar", 1e-3, "-q")
+    result = onlinegauss("fit", tmp_path / "x.npy", "-o", model, *args)
+    assert result.returncode == 0, result.stderr
+    est = joblib.load(model)
+    ref = {"ledoit-wolf": LedoitWolf(), "oas": OAS()}.get(shrinkage)
+    ref = (ref or ShrunkCovariance(shrinkage=0.25)).fit(data - data[0])
+    np.testing.assert_allclose(est.covariance_, ref.covariance_, rtol=1e-10)
+    assert est.reg_covar == 1e-3
+
+
+def test_bad_shrinkage_is_a_usage_error(tmp_path, data):
+    np.save(tmp_path / "x.npy", data)
+    result = onlinegauss("fit", tmp_path / "x.npy", "--shrinkage", "lots", "-q")
+    assert result.returncode == 2 and "ledoit-wolf, oas or a number" in result.stderr
