@@ -30,7 +30,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     ``'optimal'`` schedule is exactly the running maximum-likelihood estimate:
     any chunking of the stream through :meth:`partial_fit` gives the same
     result as :class:`~sklearn.covariance.EmpiricalCovariance` on all the data
-    (up to ``reg_covar``), in one pass and ``O(n_features**2)`` memory.
+    (``reg_covar`` acts only where the data do not determine it), in one pass
+    and ``O(n_features**2)`` memory; with ``shrinkage='ledoit-wolf'`` or
+    ``'oas'`` it is :class:`~sklearn.covariance.LedoitWolf` or
+    :class:`~sklearn.covariance.OAS` on all the data.
 
     Parameters
     ----------
