@@ -229,6 +229,8 @@ def _score(args):
         est = joblib.load(args.model)
     except FileNotFoundError:
         raise DataError(f"{args.model}: no such file") from None
+    except ValueError as exc:  # e.g. a model of another version, which says so
+        raise DataError(f"{args.model}: {exc}") from None
     except Exception as exc:  # a corrupt or foreign file: say so in one line
         raise DataError(f"{args.model}: not a saved model ({type(exc).__name__})") from None
     if not hasattr(est, "score_samples") or not hasattr(est, "n_features_in_"):

@@ -198,3 +198,13 @@ def test_bad_shrinkage_is_a_usage_error(tmp_path, data):
     np.save(tmp_path / "x.npy", data)
     result = onlinegauss("fit", tmp_path / "x.npy", "--shrinkage", "lots", "-q")
     assert result.returncode == 2 and "ledoit-wolf, oas or a number" in result.stderr
+
+
+def test_a_model_of_version_0_1_is_refused_in_one_line(tmp_path, data):
+    from pathlib import Path
+
+    np.save(tmp_path / "x.npy", data)
+    model = Path(__file__).parent / "data" / "onlinegauss-0.1.0.pkl"
+    result = onlinegauss("score", model, tmp_path / "x.npy")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "saved by sklearn-onlinegauss 0.1" in result.stderr
