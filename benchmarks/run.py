@@ -46,11 +46,15 @@ def best_times(repeat, **calls):
 
     Taking turns, rather than timing each call ``repeat`` times in a row, means a
     slow spell of the shared machine hits every candidate alike, so the ratios
-    between them hold better than the times do.
+    between them hold better than the times do; the order rotates each turn.
     """
     best = dict.fromkeys(calls, np.inf)
-    for _ in range(repeat):
-        for name, (fn, *args) in calls.items():
+    items = list(calls.items())
+    for turn in range(repeat):
+        # Each turn starts with another candidate: the first call of a turn
+        # pays for what the last one of the previous turn left behind.
+        shift = turn % len(items)
+        for name, (fn, *args) in items[shift:] + items[:shift]:
             start = time.perf_counter()
             fn(*args)
             best[name] = min(best[name], time.perf_counter() - start)
@@ -345,9 +349,11 @@ def shrinkage_cost(args):
         X = np.random.default_rng(0).normal(size=(n, d))
         shrinkages = (None, "ledoit-wolf", "oas")
         fitted = {s: OnlineGaussian(shrinkage=s).fit(X) for s in shrinkages}
-        t = best_times(
+        # Fits and reads timed apart: a fit right after a read runs slower
+        # at d=500 (whatever the shrinkage), which would skew the turns.
+        t = best_times(args.repeat, **{f"fit {s}": (shrunk_stream, s, X, b) for s in shrinkages})
+        t |= best_times(
             args.repeat,
-            **{f"fit {s}": (shrunk_stream, s, X, b) for s in shrinkages},
             **{f"read {s}": (getattr, est, "covariance_") for s, est in fitted.items()},
         )
         for s in ("ledoit-wolf", "oas"):
