@@ -45,15 +45,17 @@ solvers = {
     "sgd, covariance (trust region)": dict(solver="sgd", parametrization="covariance"),
     "sgd, log-Cholesky": dict(solver="sgd", parametrization="cholesky"),
 }
+shrunk = {}
 for name, params in solvers.items():
     est = OnlineGaussian(**params, learning_rate="constant", eta0=a)
     path = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    # The Euclidean solvers' first steps are held to the trust region; the
+    # ShrunkStepWarning this gives is recorded, and its count printed below.
+    with warnings.catch_warnings(record=True):
         for x in X:
             est.partial_fit([[x]])
             path.append((est.location_[0], est.covariance_[0, 0]))
-    paths[name] = np.array(path)
+    paths[name], shrunk[name] = np.array(path), est.n_steps_shrunk_
 
 # %%
 # Trajectories
@@ -91,7 +93,8 @@ plt.show()
 
 # %%
 for name, path in paths.items():
-    print(f"{name:34s} mean {path[-1, 0]:+.3f}   variance {path[-1, 1]:.3f}")
+    steps = f"   ({shrunk[name]} steps shrunk)" if shrunk.get(name) else ""
+    print(f"{name:34s} mean {path[-1, 0]:+.3f}   variance {path[-1, 1]:.3f}{steps}")
 
 # %%
 # Leaving the positive-definite cone

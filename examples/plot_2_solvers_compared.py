@@ -60,18 +60,20 @@ for ax, condition in zip(axes, (1e1, 1e6), strict=True):
     )
     for name, params in solvers.items():
         est, start, curve = OnlineGaussian(**params, batch_size=100), 0, []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+        # Shrunk Euclidean steps give a ShrunkStepWarning: recorded, and
+        # counted in the legend from n_steps_shrunk_.
+        with warnings.catch_warnings(record=True):
             for n in checkpoints:
                 est.partial_fit(X[start:n])
                 start = n
                 curve.append(kl(mu, cov, est.location_, est.covariance_))
+        shrunk = f" ({est.n_steps_shrunk_} shrunk)" if est.n_steps_shrunk_ else ""
         ax.plot(
             checkpoints,
             curve,
             "o-" if name.startswith("natural") else ".--",
             markersize=3,
-            label=name,
+            label=name + shrunk,
         )
     ax.set(
         xscale="log",

@@ -5,11 +5,13 @@ Choosing a learning rate with GridSearchCV
 
 :meth:`~sklearn_onlinegauss.OnlineGaussian.score` is the mean log-likelihood, so
 :class:`~sklearn.model_selection.GridSearchCV` picks the settings whose Gaussian best explains
-held-out data. Here the Euclidean solver's constant and decaying schedules are searched over
-``eta0``; the default natural-gradient solver, which needs no tuning, is the reference.
+held-out data. Here the natural-gradient solver's constant and decaying schedules are searched
+over ``eta0``; the default ``1 / t`` schedule, which needs no tuning, is the reference. Each row
+takes its own rate and the estimate starts at the first row, so every ``eta0`` gives a
+different estimate, even on small data; on a stationary stream the smaller rates, which
+remember more, come closest to the exact maximum-likelihood estimate, and a drifting stream
+(:ref:`sphx_glr_auto_examples_plot_4_drift_tracking.py`) is where a larger one wins.
 """
-
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,15 +23,13 @@ rng = np.random.default_rng(0)
 A = rng.normal(size=(4, 4))
 X = rng.multivariate_normal(np.zeros(4), A @ A.T + 0.5 * np.eye(4), size=3000)
 
-eta0 = np.logspace(-4, 0, 9)
+eta0 = np.logspace(-4, -0.5, 8)
 search = GridSearchCV(
-    OnlineGaussian(solver="sgd", batch_size=10, max_iter=1, tol=None),
+    OnlineGaussian(max_iter=1, tol=None),
     {"learning_rate": ["constant", "invscaling"], "eta0": eta0},
     cv=3,
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    search.fit(X)
+search.fit(X)
 reference = cross_val_score(OnlineGaussian(), X, cv=3).mean()
 
 # %%
@@ -43,14 +43,14 @@ for schedule in ("constant", "invscaling"):
         yerr=results["std_test_score"][mask],
         marker="o",
         capsize=3,
-        label=f"sgd, learning_rate='{schedule}'",
+        label=f"learning_rate='{schedule}'",
     )
-ax.axhline(reference, color="black", linestyle="--", label="natural gradient (default)")
+ax.axhline(reference, color="black", linestyle="--", label="learning_rate='optimal' (default)")
 ax.set(
     xscale="log",
     xlabel="eta0",
     ylabel="held-out mean log-likelihood",
-    title="GridSearchCV over the learning rate (one pass, batches of 10)",
+    title="GridSearchCV over the learning rate (natural gradient, one pass)",
 )
 ax.set_ylim(reference - 3, reference + 0.5)
 ax.legend()

@@ -80,11 +80,16 @@ def _parser():
 
     demo = sub.add_parser("demo", help="the textbook update against the library's solvers")
     demo.add_argument(
-        "--plot",
-        default="onlinegauss-demo.png",
-        help="where to save the figure when matplotlib is installed",
+        "--output",
+        "-o",
+        dest="plot",
+        default="temporary",
+        help="where to save the figure (needs matplotlib; default: a new temporary "
+        "directory, whose path is printed)",
     )
-    demo.add_argument("--no-plot", dest="plot", action="store_const", const=None)
+    demo.add_argument(
+        "--no-plot", dest="plot", action="store_const", const=None, help="make no figure"
+    )
     demo.set_defaults(command=_demo)
     return parser
 

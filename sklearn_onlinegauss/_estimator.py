@@ -15,9 +15,19 @@ from ._schedules import SCHEDULES, Rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, StreamingMixin, stream
+from .exceptions import ShrunkStepWarning, _warn
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
 _FORMAT = 2
+
+#: The same text at every call, so that Python's default filter shows it once.
+_SHRUNK_MESSAGE = (
+    "Some {!r} steps would have changed the covariance by more than a factor 2 or left "
+    "the positive-definite cone, and were shrunk (n_steps_shrunk_ counts them). The step "
+    "size is too large for the scale of the data: use a smaller learning rate "
+    "(learning_rate='constant' or 'invscaling' with a smaller eta0), standardize the "
+    "features, or use solver='natural'."
+)
 
 __all__ = ["OnlineGaussian"]
 
@@ -225,11 +235,13 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         strings.
 
     n_samples_seen_ : int
-        Number of rows of positive weight processed (a row of weight zero
-        counts as absent).
+        Number of samples seen: rows of positive weight (a row of weight zero
+        counts as absent), each counted once however many epochs :meth:`fit`
+        ran over it, as in :class:`~sklearn.preprocessing.StandardScaler`.
 
     t_ : float
-        Total sample weight processed: the ``t`` of the schedules.
+        Total sample weight processed, every epoch counted: the ``t`` of the
+        schedules.
 
     n_iter_ : int
         Epochs run by the last :meth:`fit`; each :meth:`partial_fit` adds one.
@@ -239,8 +251,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         of :meth:`fit` (not set by :meth:`partial_fit`).
 
     n_steps_shrunk_ : int
-        Number of Euclidean steps that the trust region shrank or rejected.
-        Always 0 for ``solver='natural'``.
+        Number of Euclidean steps that the trust region shrank or rejected
+        (a call that shrinks any issues one
+        :class:`~sklearn_onlinegauss.exceptions.ShrunkStepWarning`). Always
+        0 for ``solver='natural'``.
 
     See Also
     --------
@@ -425,6 +439,9 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
                         ConvergenceWarning,
                         stacklevel=3,
                     )
+            # Samples seen, each once however many epochs ran (t_ counts every pass).
+            n_rows = len(X) if w is None else int(np.count_nonzero(w))
+            carry = carry._replace(n_seen=start.n_seen + n_rows)
             self._commit(solver, start, carry, epoch, self._param_values())
             self.loss_curve_ = loss_curve
         return self
@@ -618,17 +635,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self._validated_params = params
         self._format = _FORMAT
         self.n_iter_ = n_iter
-        shrunk = carry.n_shrunk - start.n_shrunk
-        if shrunk > 0:
-            warnings.warn(
-                f"{shrunk} {self.solver!r} step(s) would have changed the covariance by more "
-                "than a factor 2 or left the positive-definite cone, and were shrunk. "
-                "The step size is too large for the scale of the data: use a smaller "
-                "learning rate (learning_rate='constant' or 'invscaling' with a smaller "
-                "eta0), standardize the features, or use solver='natural'.",
-                UserWarning,
-                stacklevel=4,
-            )
+        if carry.n_shrunk > start.n_shrunk:
+            _warn(_SHRUNK_MESSAGE.format(self.solver), ShrunkStepWarning, stacklevel=4)
 
     def __setstate__(self, state):
         if "_state" in state and state.get("_format") != _FORMAT:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -141,7 +142,30 @@ def test_demo_runs_and_shows_the_textbook_failure(tmp_path):
     result = onlinegauss("demo", "--no-plot")
     assert result.returncode == 0, result.stderr
     assert "textbook update, start variance 100" in result.stdout
+    assert "default: natural gradient, 1/t (exact MLE)" in result.stdout
+    assert "constant rate 0.002 (a tracker)" in result.stdout
     assert "EmpiricalCovariance (batch, all data)" in result.stdout
+    assert "figure" not in result.stdout
+
+
+def test_demo_writes_its_figure_only_where_it_says(tmp_path):
+    pytest.importorskip("matplotlib")
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "sklearn_onlinegauss", "demo"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(work.iterdir()) == []  # nothing written where it was run
+    saved = Path(result.stdout.rsplit("figure saved to ", 1)[1].strip())
+    assert saved.is_file() and saved.parent.name.startswith("onlinegauss-demo-")
+    chosen = tmp_path / "demo.png"
+    assert onlinegauss("demo", "--output", chosen).returncode == 0
+    assert chosen.stat().st_size > 10_000
 
 
 def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
@@ -201,8 +225,6 @@ def test_bad_shrinkage_is_a_usage_error(tmp_path, data):
 
 
 def test_a_model_of_version_0_1_is_refused_in_one_line(tmp_path, data):
-    from pathlib import Path
-
     np.save(tmp_path / "x.npy", data)
     model = Path(__file__).parent / "data" / "onlinegauss-0.1.0.pkl"
     result = onlinegauss("score", model, tmp_path / "x.npy")

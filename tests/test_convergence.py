@@ -15,6 +15,7 @@ from sklearn.covariance import EmpiricalCovariance
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._experiments import kl_ratios, random_gaussian
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 EUCLIDEAN = [
     dict(solver=s, parametrization=p)
@@ -94,7 +95,7 @@ def test_euclidean_solvers_are_slow_on_badly_conditioned_data_but_improve(params
     mu, cov = random_gaussian(rng, 10, 1e6)
     X = rng.multivariate_normal(mu, cov, size=100_000)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         est = stream(OnlineGaussian(**params), X[:1000], 100)
         kl_small = kl_divergence(mu, cov, est.location_, est.covariance_)
         stream(est, X[1000:], 100)

@@ -7,6 +7,7 @@ import pytest
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 da = pytest.importorskip("dask.array", reason="the 'dask' extra is not installed")
 dd = pytest.importorskip("dask.dataframe", reason="the 'dask' extra is not installed")
@@ -69,7 +70,7 @@ def test_parallel_fit_of_a_dataframe_keeps_feature_names(client, data):
 def test_parallel_fit_of_euclidean_solvers_is_within_statistical_tolerance(client, data, solver):
     block = 5_000
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         parallel = og_dask.fit(
             OnlineGaussian(solver=solver, batch_size=100), da.from_array(data, chunks=(block, 5))
         )

@@ -11,6 +11,7 @@ from sklearn.covariance import EmpiricalCovariance
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 ALL_SOLVERS = [
     {},
@@ -85,7 +86,7 @@ def test_all_zero_weight_chunk_is_a_no_op_in_partial_fit_and_an_error_in_fit():
 def test_score_samples_and_mahalanobis_match_references(params):
     X = _data()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         est = OnlineGaussian(**params, max_iter=2, tol=None).fit(X)
     ref = multivariate_normal(est.location_, est.covariance_)
     np.testing.assert_allclose(est.score_samples(X), ref.logpdf(X), rtol=1e-10)
@@ -229,7 +230,7 @@ def test_pickle_round_trip_continues_bit_identically(params, covariance_type):
     est = OnlineGaussian(**params, covariance_type=covariance_type).partial_fit(X[:300])
     copy = pickle.loads(pickle.dumps(est))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # shrunk Euclidean steps
+        warnings.simplefilter("ignore", ShrunkStepWarning)  # shrunk Euclidean steps
         est.partial_fit(X[300:])
         copy.partial_fit(X[300:])
     np.testing.assert_array_equal(copy.covariance_, est.covariance_)

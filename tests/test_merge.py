@@ -5,6 +5,7 @@ import pytest
 from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian, merge
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 
 def _data(n=2000, d=4, seed=0):
@@ -54,7 +55,7 @@ def test_merge_keeps_the_structure(covariance_type):
 def test_merge_of_euclidean_estimators_averages_parameters(solver):
     X = _data(4000)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         parts = [
             OnlineGaussian(solver=solver, batch_size=20).partial_fit(X[i])
             for i in np.array_split(np.arange(4000), 4)

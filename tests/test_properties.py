@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 settings.register_profile(
     "default", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -67,7 +68,7 @@ def test_every_call_leaves_a_valid_gaussian(stream, params, batch_size):
     X, chunks, weights = stream
     est = OnlineGaussian(**params, batch_size=batch_size)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         for rows in chunks:
             est.partial_fit(X[rows], sample_weight=weights[rows])
             if hasattr(est, "t_"):

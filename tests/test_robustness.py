@@ -12,6 +12,7 @@ from _helpers import assert_valid_gaussian
 from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 CONFIGS = [
     {},
@@ -36,7 +37,7 @@ def _data(n=200, d=3, seed=0):
 
 def _fitted(params, X=None):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         est = OnlineGaussian(**params, batch_size=20)
         return est.partial_fit(_data() if X is None else X)
 
@@ -170,7 +171,7 @@ def test_every_accepted_state_is_a_valid_gaussian(params, case):
     X = HARD_CASES[case](np.random.default_rng(0))
     est = OnlineGaussian(**params, batch_size=7)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         for chunk in np.array_split(X, min(len(X), 4)):
             est.partial_fit(chunk)
             assert_valid_gaussian(est, X)
@@ -187,7 +188,7 @@ def test_a_step_far_too_large_is_shrunk_counted_and_reported():
         eta0=0.5,
         batch_size=1,
     )
-    with pytest.warns(UserWarning, match=r"shrunk.*lower|smaller.*eta0"):
+    with pytest.warns(ShrunkStepWarning, match=r"shrunk.*smaller eta0"):
         est.partial_fit(X)
     assert est.n_steps_shrunk_ > 0
     assert_valid_gaussian(est, X)
@@ -225,7 +226,7 @@ def test_pickle_joblib_and_deepcopy_resume_bit_identically(params, tmp_path):
         joblib.load(joblib.dump(est, tmp_path / "est.joblib")[0]),
     ]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ShrunkStepWarning)
         for other in [est, *restored]:
             other.partial_fit(X[200:])
     for other in restored:
