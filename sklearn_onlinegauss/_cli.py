@@ -2,16 +2,23 @@
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from ._readers import ChunkReader, DataError
 
-EXIT_DATA_ERROR = 1
 EXIT_INTERRUPTED = 130
+#: What a program killed by SIGPIPE returns, as ``yes | head`` does.
+EXIT_BROKEN_PIPE = 141
+
+_FILES = (
+    ".npy, .csv or .tsv file (also .gz, .bz2 or .xz compressed), or - for CSV on standard input"
+)
 
 
 def main(argv=None):
@@ -20,78 +27,163 @@ def main(argv=None):
         return args.command(args)
     except DataError as exc:
         print(f"onlinegauss: error: {exc}", file=sys.stderr)
-        return EXIT_DATA_ERROR
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and let Python's
+        # final flush write nowhere instead of failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default after its sentence."""
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="onlinegauss",
         description="Fit a multivariate Gaussian to a stream by gradient ascent.",
+        formatter_class=_Help,
     )
     sub = parser.add_subparsers(required=True, metavar="{fit,score,demo}")
 
-    fit = sub.add_parser("fit", help="stream a file through partial_fit")
-    fit.add_argument("path", help=".npy, .csv or .tsv file, or - for CSV on standard input")
-    fit.add_argument("--solver", default="natural", choices=["natural", "sgd", "adam"])
-    fit.add_argument(
-        "--parametrization", default="cholesky", choices=["cholesky", "precision", "covariance"]
+    fit = sub.add_parser(
+        "fit",
+        help="stream a file through partial_fit",
+        description="Stream a file through OnlineGaussian.partial_fit, chunk by chunk, and "
+        "print (or save) the fitted Gaussian.",
+        formatter_class=_Help,
     )
-    fit.add_argument("--covariance-type", default="full", choices=["full", "diag", "spherical"])
+    fit.add_argument("path", help=_FILES)
+    fit.add_argument(
+        "--solver",
+        default="natural",
+        choices=["natural", "sgd", "adam"],
+        help="update rule: the natural gradient (exact, affine-invariant), or Euclidean "
+        "gradient ascent (sgd, adam) in the coordinates of --parametrization",
+    )
+    fit.add_argument(
+        "--parametrization",
+        default="cholesky",
+        choices=["cholesky", "precision", "covariance"],
+        help="coordinates of the sgd and adam steps: log-Cholesky factor of the covariance "
+        "or of the precision, or the covariance itself (ignored by natural)",
+    )
+    fit.add_argument(
+        "--covariance-type",
+        default="full",
+        choices=["full", "diag", "spherical"],
+        help="structure of the covariance",
+    )
     fit.add_argument(
         "--learning-rate",
         default="optimal",
         choices=["optimal", "constant", "invscaling", "adaptive"],
+        help="schedule: optimal is 1/t (the exact running estimate), constant forgets at "
+        "rate eta0, invscaling is eta0 / t**power_t",
     )
-    fit.add_argument("--eta0", type=float, default=0.01)
+    fit.add_argument(
+        "--eta0",
+        type=float,
+        default=0.01,
+        help="rate of the constant, invscaling and adaptive schedules (for natural and "
+        "constant: the fraction of the estimate each row replaces)",
+    )
     fit.add_argument(
         "--reg-covar",
         type=float,
         default=1e-6,
-        help="what the estimate gets where the data do not determine it (default: 1e-6)",
+        help="what the estimate gets where the data do not determine it",
     )
     fit.add_argument(
         "--shrinkage",
         type=_shrinkage,
         default=None,
-        help="ledoit-wolf, oas, or an intensity in [0, 1] (default: none)",
+        help="shrink the covariance toward a multiple of the identity: ledoit-wolf, oas, or "
+        "an intensity in [0, 1] (for when rows are few for the features)",
     )
-    fit.add_argument("--batch-size", type=int, default=1000, help="rows per gradient step")
-    fit.add_argument("--chunk-size", type=int, default=10_000, help="rows read at a time")
-    fit.add_argument("--columns", type=_names, help="comma-separated names or 0-based indices")
+    fit.add_argument(
+        "--batch-size", type=int, default=1000, help="rows per gradient step (natural: speed only)"
+    )
+    _reading_options(fit)
     fit.add_argument(
         "--skip-invalid",
         action="store_true",
-        help="skip and count rows with NaN or infinite values",
+        help="skip and count rows with NaN or infinite values instead of refusing the file",
     )
-    fit.add_argument("--output", "-o", help="save the fitted estimator here (joblib)")
+    fit.add_argument(
+        "--output",
+        "-o",
+        help="save the fitted estimator here (joblib); the header's names go in it",
+    )
     fit.add_argument("--json", action="store_true", help="print the result as JSON")
     fit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     fit.set_defaults(command=_fit)
 
-    score = sub.add_parser("score", help="per-row log-likelihoods under a saved model, as CSV")
+    score = sub.add_parser(
+        "score",
+        help="per-row log-likelihoods under a saved model, as CSV",
+        description="Write the log-likelihood of every row under a saved model, as CSV. A "
+        "model fitted on a file with a header takes its columns by name.",
+        formatter_class=_Help,
+    )
     score.add_argument("model", help="a model saved by 'onlinegauss fit --output'")
-    score.add_argument("path", help=".npy, .csv or .tsv file, or - for standard input")
-    score.add_argument("--columns", type=_names)
+    score.add_argument("path", help=_FILES)
     score.add_argument(
         "--mahalanobis", action="store_true", help="add the squared Mahalanobis distance"
     )
-    score.add_argument("--chunk-size", type=int, default=10_000)
+    _reading_options(score)
     score.set_defaults(command=_score)
 
-    demo = sub.add_parser("demo", help="the textbook update against the library's solvers")
+    demo = sub.add_parser(
+        "demo",
+        help="the textbook update against the library's solvers",
+        description="The original question: gradient ascent on N(0, 1) one sample at a time, "
+        "the textbook update next to the library's solvers; then a 5-D stream.",
+        formatter_class=_Help,
+    )
     demo.add_argument(
         "--output",
         "-o",
         dest="plot",
         default="temporary",
-        help="where to save the figure (needs matplotlib; default: a new temporary "
-        "directory, whose path is printed)",
+        help="where to save the figure (needs matplotlib); 'temporary' is a new temporary "
+        "directory, whose path is printed",
     )
     demo.add_argument(
         "--no-plot", dest="plot", action="store_const", const=None, help="make no figure"
     )
     demo.set_defaults(command=_demo)
     return parser
+
+
+def _reading_options(parser):
+    parser.add_argument(
+        "--columns",
+        type=_names,
+        help="comma-separated names or 0-based indices of the columns to use (default: all)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="field delimiter of a text file, e.g. ';' or tab (default: a tab for .tsv, "
+        "else guessed from the data, and said when it is not a comma)",
+    )
+    parser.add_argument(
+        "--header",
+        default="auto",
+        choices=["auto", "yes", "no"],
+        help="whether the first row names the columns; auto: when none of its fields is a number",
+    )
+    parser.add_argument("--chunk-size", type=int, default=10_000, help="rows read at a time")
+
+
+def _delimiter(text):
+    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a delimiter is one character, or 'tab'")
+    return text
 
 
 def _shrinkage(text):
@@ -151,10 +243,33 @@ class _Progress:
         )
 
 
+def _reader(args, path, names=None):
+    return ChunkReader(
+        path,
+        args.chunk_size,
+        args.columns,
+        getattr(args, "skip_invalid", False),
+        args.delimiter,
+        args.header,
+        names,
+    )
+
+
+def _say_delimiter(reader, quiet=False):
+    if reader.guessed_delimiter is not None and not quiet:
+        print(
+            f"onlinegauss: delimiter {reader.guessed_delimiter!r} guessed from the data "
+            "(set --delimiter to choose)",
+            file=sys.stderr,
+        )
+
+
 def _fit(args):
     from ._compat import InvalidParameterError
     from ._estimator import OnlineGaussian
 
+    if args.chunk_size < 1:
+        raise DataError("--chunk-size must be at least 1")
     est = OnlineGaussian(
         solver=args.solver,
         parametrization=args.parametrization,
@@ -165,14 +280,16 @@ def _fit(args):
         reg_covar=args.reg_covar,
         shrinkage=args.shrinkage,
     )
-    reader = ChunkReader(args.path, args.chunk_size, args.columns, args.skip_invalid)
+    reader = _reader(args, args.path)
     progress = _Progress(args.quiet)
     interrupted = False
     # Ctrl-C raises KeyboardInterrupt between chunks; the chunk being fitted
     # is either taken whole or not at all (a failed partial_fit changes nothing).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        for chunk in reader:
+        for k, chunk in enumerate(reader):
+            if k == 0:
+                _say_delimiter(reader, args.quiet)
             if not len(chunk):
                 continue
             # Prequential score for the progress display: each chunk is scored
@@ -193,6 +310,9 @@ def _fit(args):
         progress.close()
     if not hasattr(est, "t_"):
         raise DataError(f"{args.path}: no valid rows to fit")
+    if reader.feature_names is not None:
+        # As if fitted on a DataFrame: scoring then takes the columns by name.
+        est.feature_names_in_ = np.asarray(reader.feature_names, dtype=object)
     if args.output:
         import joblib
 
@@ -216,9 +336,8 @@ def _fit(args):
             + (f" ({reader.n_skipped} invalid rows skipped)" if reader.n_skipped else "")
             + (f"; model saved to {args.output}" if args.output else "")
         )
-        names = reader.feature_names or [str(i) for i in range(est.n_features_in_)]
         with np.printoptions(precision=6, suppress=False, linewidth=120):
-            print("features:", ", ".join(names))
+            print("features:", ", ".join(reader.labels))
             print("location:", est.location_)
             print("covariance:\n", est.covariance_, sep="")
     if interrupted:
@@ -240,18 +359,26 @@ def _score(args):
         raise DataError(f"{args.model}: not a saved model ({type(exc).__name__})") from None
     if not hasattr(est, "score_samples") or not hasattr(est, "n_features_in_"):
         raise DataError(f"{args.model}: not a fitted OnlineGaussian")
-    reader = ChunkReader(args.path, args.chunk_size, args.columns)
+    names = getattr(est, "feature_names_in_", None)
+    # A model with named features takes its columns by name, unless told which.
+    by_name = None if names is None or args.columns is not None else list(names)
+    reader = _reader(args, args.path, by_name)
     out = sys.stdout
     out.write("log_likelihood,mahalanobis\n" if args.mahalanobis else "log_likelihood\n")
-    for chunk in reader:
+    for k, chunk in enumerate(reader):
+        if k == 0:
+            _say_delimiter(reader)
         if chunk.shape[1] != est.n_features_in_:
             raise DataError(
                 f"{args.path}: {chunk.shape[1]} columns, but the model has "
                 f"{est.n_features_in_} features"
             )
-        columns = [est.score_samples(chunk)]
-        if args.mahalanobis:
-            columns.append(est.mahalanobis(chunk))
+        with warnings.catch_warnings():
+            # The columns were matched by name above; the array has none.
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            columns = [est.score_samples(chunk)]
+            if args.mahalanobis:
+                columns.append(est.mahalanobis(chunk))
         np.savetxt(out, np.column_stack(columns), fmt="%.17g", delimiter=",")
     return 0
 

@@ -1,25 +1,42 @@
 """Read a file too big for memory as a stream of float64 chunks, with line-numbered errors."""
 
+import bz2
 import csv
+import gzip
 import io
+import itertools
+import lzma
 import sys
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "ChunkReader"]
+__all__ = ["ChunkReader", "DataError", "UsageError"]
+
+#: Compressed files, by extension, opened as streams.
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
+#: Text read to guess the delimiter.
+_SAMPLE = 64 * 1024
 
 
 class DataError(ValueError):
     """The input file cannot be used as it is; the message says where and why."""
 
+    exit_code = 1
+
+
+class UsageError(DataError):
+    """The command asks for something the files cannot give (exit code 2, as argparse)."""
+
+    exit_code = 2
+
 
 class ChunkReader:
     """Iterate over a ``.npy``, ``.csv`` or ``.tsv`` file (or CSV on stdin) in chunks.
 
-    A ``.npy`` file is memory-mapped; a CSV file is parsed line by line, so
-    neither is ever loaded whole. A first CSV row with a non-numeric field is
-    a header naming the features.
+    A ``.npy`` file is memory-mapped; a text file (also ``.gz``, ``.bz2`` or
+    ``.xz`` compressed) is parsed line by line, so neither is ever loaded
+    whole.
 
     Parameters
     ----------
@@ -32,27 +49,58 @@ class ChunkReader:
     skip_invalid : bool
         Skip (and count in ``n_skipped``) rows with NaN or infinite values
         instead of refusing the file.
+    delimiter : str or None
+        Field delimiter of a text file; None: a tab for ``.tsv``, else
+        guessed from the first 64 kB of a file, or the first line of
+        standard input (``guessed_delimiter`` says what was guessed when it
+        is not a comma).
+    header : {'auto', 'yes', 'no'}
+        Whether the first row names the columns. ``'auto'``: if no field of
+        it is a number; a first row that mixes numbers and names is refused.
+    names : list of str or None
+        Columns to take by name, in this order (the features of a model):
+        the header must have them all.
 
     Attributes
     ----------
     feature_names : list of str or None
         Names from the header, after column selection.
+    labels : list of str
+        The columns read, for display: their names, or their 0-based indices.
     n_skipped : int
         Rows skipped so far.
+    guessed_delimiter : str or None
+        The delimiter guessed, when it was guessed and is not a comma.
     """
 
-    def __init__(self, path, chunk_size=10_000, columns=None, skip_invalid=False):
+    def __init__(
+        self,
+        path,
+        chunk_size=10_000,
+        columns=None,
+        skip_invalid=False,
+        delimiter=None,
+        header="auto",
+        names=None,
+    ):
         self.path = path
         self.chunk_size = chunk_size
         self.columns = columns
         self.skip_invalid = skip_invalid
+        self.delimiter = delimiter
+        self.header = header
+        self.names = names
         self.feature_names = None
+        self.labels = []
         self.n_skipped = 0
+        self.guessed_delimiter = None
         if path != "-" and not Path(path).is_file():
             raise DataError(f"{path}: no such file")
+        self.name = "<stdin>" if path == "-" else str(path)
+        self.suffixes = [] if path == "-" else [s.lower() for s in Path(path).suffixes]
 
     def __iter__(self):
-        if self.path != "-" and Path(self.path).suffix == ".npy":
+        if self.suffixes[-1:] == [".npy"]:
             yield from self._npy_chunks()
         else:
             yield from self._text_chunks()
@@ -71,7 +119,7 @@ class ChunkReader:
             )
         if data.shape[0] == 0:
             raise DataError(f"{self.path}: the array has no rows")
-        index = self._select(list(map(str, range(data.shape[1]))), header=False)
+        index = self._select(None, data.shape[1])
         for start in range(0, data.shape[0], self.chunk_size):
             chunk = np.asarray(data[start : start + self.chunk_size], dtype=np.float64)
             if index is not None:
@@ -81,45 +129,92 @@ class ChunkReader:
     # -- CSV / TSV ----------------------------------------------------------------
 
     def _text_chunks(self):
-        delimiter = "\t" if str(self.path).endswith(".tsv") else ","
-        stream = (
-            io.TextIOWrapper(sys.stdin.buffer, newline="")
-            if self.path == "-"
-            else open(self.path, newline="")
-        )
+        if self.path == "-":
+            raw, close = sys.stdin.buffer, False
+        else:
+            opener = _OPENERS.get(self.suffixes[-1] if self.suffixes else "", open)
+            raw, close = opener(self.path, "rb"), True
+        # utf-8-sig: a byte-order mark (as Excel writes) is not part of the first name.
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         try:
-            yield from self._parse(csv.reader(stream, delimiter=delimiter))
+            lines = self._lines_with_delimiter(stream)
+            yield from self._parse(csv.reader(lines, delimiter=self.delimiter))
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{self.name}: not UTF-8 text ({exc.reason} at byte {exc.start} of a block); "
+                "convert it, e.g. iconv -f latin1 -t utf-8"
+            ) from None
+        except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged compressed file
+            raise DataError(f"{self.name}: cannot be read ({exc})") from None
         finally:
-            if self.path != "-":
-                stream.close()
+            if close:
+                raw.close()
+
+    def _lines_with_delimiter(self, stream):
+        """The stream's lines, once the delimiter is known (guessed from a sample if need be)."""
+        if self.delimiter is not None:
+            return stream
+        inner = [s for s in self.suffixes if s not in _OPENERS]
+        if inner[-1:] == [".tsv"]:
+            self.delimiter = "\t"
+            return stream
+        # Standard input may be a live stream: guess from its first line alone
+        # rather than wait for 64 kB. A file gives more to go on.
+        sample = stream.readline()
+        if self.path != "-":
+            sample += stream.read(_SAMPLE)
+            sample += stream.readline()  # end on a whole line
+        try:
+            self.delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            self.delimiter = ","
+        if self.delimiter != ",":
+            self.guessed_delimiter = self.delimiter
+        return itertools.chain(io.StringIO(sample, newline=""), stream)
 
     def _parse(self, reader):
-        name = "<stdin>" if self.path == "-" else self.path
         width, index, rows, lines = None, None, [], []
         for row in reader:
             if not row or all(not field.strip() for field in row):
                 continue
             if width is None:
                 width = len(row)
-                if not all(_is_number(field) for field in row):
-                    index = self._select([field.strip() for field in row], header=True)
+                if self._is_header(row, reader.line_num):
+                    index = self._select([field.strip() for field in row], width)
                     continue
-                index = self._select([str(i) for i in range(width)], header=False)
+                index = self._select(None, width)
             if len(row) != width:
                 raise DataError(
-                    f"{name}, line {reader.line_num}: expected {width} fields, found {len(row)}"
+                    f"{self.name}, line {reader.line_num}: expected {width} fields, "
+                    f"found {len(row)}"
                 )
             rows.append(row if index is None else [row[i] for i in index])
             lines.append(reader.line_num)
             if len(rows) == self.chunk_size:
-                yield self._convert(rows, lines, name)
+                yield self._convert(rows, lines)
                 rows, lines = [], []
         if rows:
-            yield self._convert(rows, lines, name)
+            yield self._convert(rows, lines)
         elif width is None:
-            raise DataError(f"{name}: the file is empty")
+            raise DataError(f"{self.name}: the file is empty")
 
-    def _convert(self, rows, lines, name):
+    def _is_header(self, row, line):
+        if self.header != "auto":
+            return self.header == "yes"
+        numbers = [field for field in row if _is_number(field)]
+        if len(numbers) == len(row):
+            return False
+        if numbers:
+            text = next(field for field in row if not _is_number(field))
+            raise DataError(
+                f"{self.name}, line {line}: the first row mixes numbers and names (e.g. "
+                f"{numbers[0].strip()!r} and {text.strip()!r}): name every column if it "
+                "is a header, fix the value if it is data, or say which with --header "
+                "yes or --header no"
+            )
+        return True
+
+    def _convert(self, rows, lines):
         try:
             chunk = np.array(rows, dtype=np.float64)
         except ValueError:
@@ -127,37 +222,69 @@ class ChunkReader:
                 for field in row:
                     if not _is_number(field):
                         raise DataError(
-                            f"{name}, line {line}: non-numeric value {field!r}"
+                            f"{self.name}, line {line}: non-numeric value {field!r}"
                         ) from None
             raise
         return self._finite(chunk, np.asarray(lines), "line")
 
     # -- shared -------------------------------------------------------------------
 
-    def _select(self, names, header):
-        """Column indices to keep (None: all), and the feature names."""
-        if self.columns is None:
-            self.feature_names = names if header else None
-            return None
-        index = []
-        for column in self.columns:
-            if column in names and (header or column.isdigit()):
-                index.append(names.index(column))
-            elif column.isdigit() and int(column) < len(names):
-                index.append(int(column))
-            else:
-                raise DataError(f"{self.path}: no column {column!r} (columns: {', '.join(names)})")
-        self.feature_names = [names[i] for i in index] if header else None
-        return index
+    def _select(self, header, width):
+        """Column indices to keep (None: all); sets ``feature_names`` and ``labels``.
+
+        ``header`` is the list of names from the header, or None.
+        """
+        positions = [str(i) for i in range(width)]
+        if self.names is not None:
+            if header is None:
+                raise UsageError(
+                    f"{self.name}: the model's features are named "
+                    f"({', '.join(self.names)}), and this file has no header to find them "
+                    "by; add one, or take columns by position with --columns"
+                )
+            missing = [n for n in self.names if n not in header]
+            if missing:
+                raise UsageError(
+                    f"{self.name}: no column for the model's feature(s) "
+                    f"{', '.join(map(repr, missing))} (columns: {', '.join(header)})"
+                )
+            index = [header.index(n) for n in self.names]
+        elif self.columns is not None:
+            index = []
+            for column in self.columns:
+                if header is not None and column in header:
+                    index.append(header.index(column))
+                elif column.isdigit() and int(column) < width:
+                    index.append(int(column))
+                else:
+                    known = ", ".join(header if header is not None else positions)
+                    raise DataError(f"{self.name}: no column {column!r} (columns: {known})")
+        else:
+            index = None
+        kept = range(width) if index is None else index
+        if header is not None:
+            names = [header[i] for i in kept]
+            unnamed = [i for i in kept if not header[i]]
+            if unnamed:
+                raise DataError(
+                    f"{self.name}: column {unnamed[0]} has no name in the header (a "
+                    "pandas index, written by to_csv?); leave it out with --columns, or "
+                    "write the file with index=False"
+                )
+            if len(set(names)) < len(names):
+                twice = next(n for n in names if names.count(n) > 1)
+                raise DataError(f"{self.name}: the header names {twice!r} twice")
+            self.feature_names = names
+        self.labels = self.feature_names or [positions[i] for i in kept]
+        return None if index is None or index == list(range(width)) else index
 
     def _finite(self, chunk, positions, unit):
         bad = ~np.isfinite(chunk).all(axis=1)
         if not bad.any():
             return chunk
         if not self.skip_invalid:
-            name = "<stdin>" if self.path == "-" else self.path
             raise DataError(
-                f"{name}, {unit} {positions[bad][0]}: NaN or infinite value "
+                f"{self.name}, {unit} {positions[bad][0]}: NaN or infinite value "
                 "(use --skip-invalid to skip such rows)"
             )
         self.n_skipped += int(bad.sum())

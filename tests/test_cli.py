@@ -230,3 +230,135 @@ def test_a_model_of_version_0_1_is_refused_in_one_line(tmp_path, data):
     result = onlinegauss("score", model, tmp_path / "x.npy")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "saved by sklearn-onlinegauss 0.1" in result.stderr
+
+
+@pytest.fixture
+def wine(tmp_path):
+    """scikit-learn's wine data as a CSV with a header, as a user would export it."""
+    from sklearn.datasets import load_wine
+
+    bunch = load_wine()
+    names = [n.replace("/", "_") for n in bunch.feature_names]
+    return write_csv(tmp_path / "wine.csv", bunch.data, names), bunch.data, names
+
+
+def test_scoring_takes_the_models_columns_by_name(tmp_path, wine):
+    path, X, names = wine
+    model = tmp_path / "m.joblib"
+    assert onlinegauss("fit", path, "-o", model, "-q").returncode == 0
+    assert list(joblib.load(model).feature_names_in_) == names
+    reversed_path = write_csv(tmp_path / "reversed.csv", X[:, ::-1], names[::-1])
+    straight = onlinegauss("score", model, path)
+    swapped = onlinegauss("score", model, reversed_path)
+    assert straight.returncode == swapped.returncode == 0, swapped.stderr
+    assert straight.stdout == swapped.stdout
+    scores = np.loadtxt(straight.stdout.splitlines()[1:])
+    assert -25 < scores.mean() < -15  # about -18.6 per row, not millions
+    missing = write_csv(tmp_path / "missing.csv", X[:, 1:], names[1:])
+    result = onlinegauss("score", model, missing)
+    assert result.returncode == 2 and repr(names[0]) in result.stderr
+    headerless = write_csv(tmp_path / "headerless.csv", X)
+    result = onlinegauss("score", model, headerless)
+    assert result.returncode == 2 and "no header" in result.stderr
+    by_position = onlinegauss(
+        "score", model, headerless, "--columns", ",".join(map(str, range(13)))
+    )
+    assert by_position.stdout == straight.stdout
+
+
+def test_selected_columns_are_remembered_by_name(tmp_path, wine):
+    path, X, names = wine
+    model = tmp_path / "m.joblib"
+    result = onlinegauss("fit", path, "--columns", f"{names[3]},{names[0]}", "-o", model, "-q")
+    assert result.returncode == 0, result.stderr
+    assert f"features: {names[3]}, {names[0]}" in result.stdout
+    scored = onlinegauss("score", model, path)  # the file has all 13: the model takes its 2
+    assert scored.returncode == 0, scored.stderr
+    import pandas as pd
+
+    chosen = pd.DataFrame(X[:, [3, 0]], columns=[names[3], names[0]])
+    expected = joblib.load(model).score_samples(chosen)
+    np.testing.assert_allclose(np.loadtxt(scored.stdout.splitlines()[1:]), expected)
+
+
+def test_headerless_columns_are_shown_by_their_indices(tmp_path, data):
+    path = write_csv(tmp_path / "x.csv", np.column_stack([data, data]))
+    result = onlinegauss("fit", path, "--columns", "2,3,4", "-q")
+    assert result.returncode == 0 and "features: 2, 3, 4" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_compressed_files_are_read_by_their_extension(tmp_path, wine, suffix):
+    import bz2
+    import gzip
+    import lzma
+
+    path, X, _ = wine
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    packed = tmp_path / f"wine.csv{suffix}"
+    with opener(packed, "wb") as f:
+        f.write(path.read_bytes())
+    result = onlinegauss("fit", packed, "-o", tmp_path / "m.joblib", "-q")
+    assert result.returncode == 0, result.stderr
+    assert_matches_batch(tmp_path / "m.joblib", X)
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path, wine):
+    path, _, _ = wine
+    model = tmp_path / "m.joblib"
+    onlinegauss("fit", path, "-o", model, "-q")
+    for command in (f"fit {path}", f"score {model} {path}"):
+        result = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m sklearn_onlinegauss {command} -q 2>&1 | head -1"]
+            if command.startswith("fit")
+            else [
+                "bash",
+                "-c",
+                f"{sys.executable} -m sklearn_onlinegauss {command} 2>&1 | head -3",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "Traceback" not in result.stdout and "Error" not in result.stdout, result.stdout
+
+
+def test_the_delimiter_is_guessed_and_said_or_given(tmp_path, wine):
+    path, X, names = wine
+    semicolons = write_csv(tmp_path / "wine_semicolon.csv", X, names, delimiter=";")
+    result = onlinegauss("fit", semicolons, "-o", tmp_path / "m.joblib")
+    assert result.returncode == 0, result.stderr
+    assert "delimiter ';' guessed" in result.stderr
+    assert_matches_batch(tmp_path / "m.joblib", X)
+    given = onlinegauss("fit", semicolons, "--delimiter", ";", "-o", tmp_path / "g.joblib")
+    assert given.returncode == 0 and "guessed" not in given.stderr
+    assert_matches_batch(tmp_path / "g.joblib", X)
+
+
+def test_help_gives_every_default_and_a_sentence_per_option():
+    text = onlinegauss("fit", "--help").stdout
+    options = text.split("\noptions:\n", 1)[1]
+    for option in ("--solver", "--learning-rate", "--eta0", "--parametrization", "--shrinkage"):
+        block = options.split(f"\n  {option}", 1)[1].split("\n  -")[0]
+        assert "(default:" in block and len(block.split()) > 8, block
+
+
+def test_a_pandas_index_column_is_reported(tmp_path, wine):
+    _, X, names = wine
+    lines = ["," + ",".join(names)]
+    lines += [f"{i}," + ",".join(map(repr, row)) for i, row in enumerate(X.tolist())]
+    indexed = tmp_path / "indexed.csv"
+    indexed.write_text("\n".join(lines) + "\n")
+    result = onlinegauss("fit", indexed, "-q")
+    assert result.returncode == 1 and "pandas index" in result.stderr
+    chosen = onlinegauss("fit", indexed, "--columns", ",".join(names), "-q")
+    assert chosen.returncode == 0, chosen.stderr
+
+
+def test_a_typo_in_a_headerless_first_row_is_not_taken_for_a_header(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("1.5,abc,3\n1.0,2.0,3.0\n2.0,1.0,0.5\n")
+    result = onlinegauss("fit", path, "-q")
+    assert result.returncode == 1 and "mixes numbers and names" in result.stderr
+    as_data = onlinegauss("fit", path, "--header", "no", "-q")
+    assert as_data.returncode == 1 and "line 1: non-numeric value 'abc'" in as_data.stderr
