@@ -15,6 +15,7 @@ from ._schedules import SCHEDULES, Rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, StreamingMixin, stream
+from ._threads import blas_threads_for
 from .exceptions import ShrunkStepWarning, _warn
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
@@ -400,51 +401,57 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
                 raise ValueError(
                     "All sample weights are zero: fit needs at least one positive weight."
                 )
-            rng = check_random_state(self.random_state)
             carry = self._carry() if warm else self._empty_carry(solver, X.shape[1])
             start = carry
-            eta0, best, no_improvement = self.eta0, np.inf, 0
-            loss_curve = []
-            exact = self._one_pass_is_exact()
-            for epoch in range(1, self.max_iter + 1):
-                order = rng.permutation(len(X)) if self.shuffle and not exact else None
-                carry = self._pass(solver, X, w, order, eta0, carry)
-                state, factor = self._read(solver, carry)
-                structure = solver.structure
-                if exact and not warm:  # the state is X's own moments: no pass over X
-                    raw = solver.moments(carry.state)
-                    loss = -structure.expected_log_density(factor, raw)[0]
-                else:
-                    log_density = structure.log_density(state, factor, X)[:, 0]
-                    loss = -np.average(log_density, weights=w)
-                loss_curve.append(loss)
-                if self.verbose:
-                    print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
-                if exact:
-                    break
-                if self.tol is None:
-                    continue
-                no_improvement = no_improvement + 1 if loss > best - self.tol else 0
-                best = min(best, loss)
-                if no_improvement >= self.n_iter_no_change:
-                    if self.learning_rate == "adaptive" and eta0 > 1e-6:
-                        eta0, no_improvement = eta0 / 5, 0
-                    else:
-                        break
-            else:
-                if self.tol is not None:
-                    warnings.warn(
-                        f"Maximum number of epochs ({self.max_iter}) reached before the loss "
-                        "stopped improving; increase max_iter or tol.",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
+            with blas_threads_for(self._batch_work(*X.shape)):
+                carry, epoch, loss_curve = self._epochs(solver, X, w, carry, warm)
             # Samples seen, each once however many epochs ran (t_ counts every pass).
             n_rows = len(X) if w is None else int(np.count_nonzero(w))
             carry = carry._replace(n_seen=start.n_seen + n_rows)
             self._commit(solver, start, carry, epoch, self._param_values())
             self.loss_curve_ = loss_curve
         return self
+
+    def _epochs(self, solver, X, w, carry, warm):
+        """Epochs of mini-batch passes until `tol` or `max_iter`: ``(carry, epochs, losses)``."""
+        rng = check_random_state(self.random_state)
+        eta0, best, no_improvement = self.eta0, np.inf, 0
+        loss_curve = []
+        exact = self._one_pass_is_exact()
+        for epoch in range(1, self.max_iter + 1):
+            order = rng.permutation(len(X)) if self.shuffle and not exact else None
+            carry = self._pass(solver, X, w, order, eta0, carry)
+            state, factor = self._read(solver, carry)
+            structure = solver.structure
+            if exact and not warm:  # the state is X's own moments: no pass over X
+                raw = solver.moments(carry.state)
+                loss = -structure.expected_log_density(factor, raw)[0]
+            else:
+                log_density = structure.log_density(state, factor, X)[:, 0]
+                loss = -np.average(log_density, weights=w)
+            loss_curve.append(loss)
+            if self.verbose:
+                print(f"-- Epoch {epoch}, loss: {loss:.6g}, eta0: {eta0:.3g}")
+            if exact:
+                break
+            if self.tol is None:
+                continue
+            no_improvement = no_improvement + 1 if loss > best - self.tol else 0
+            best = min(best, loss)
+            if no_improvement >= self.n_iter_no_change:
+                if self.learning_rate == "adaptive" and eta0 > 1e-6:
+                    eta0, no_improvement = eta0 / 5, 0
+                else:
+                    break
+        else:
+            if self.tol is not None:
+                warnings.warn(
+                    f"Maximum number of epochs ({self.max_iter}) reached before the loss "
+                    "stopped improving; increase max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
+        return carry, epoch, loss_curve
 
     def _one_pass_is_exact(self):
         """Whether a pass of the data gives its exact maximum-likelihood estimate.
@@ -498,7 +505,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             start = self._carry()
         else:
             start = self._empty_carry(solver, X.shape[1])
-        carry = self._pass(solver, X, w, None, self.eta0, start)
+        with blas_threads_for(self._batch_work(*X.shape)):
+            carry = self._pass(solver, X, w, None, self.eta0, start)
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
 
@@ -587,6 +595,16 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             return max(1000, 2**18 // n_features)
         return min(200, n_samples)
 
+    def _batch_work(self, n_samples, n_features):
+        """Flops of one BLAS call of a step, which decides whether BLAS threads pay.
+
+        None for one row of the natural solver, whose step is elementwise.
+        """
+        rows = min(self._batch_size(n_samples, n_features), n_samples)
+        if self.solver == "natural":
+            return None if rows == 1 else rows * n_features**2
+        return rows * n_features**2 + n_features**3
+
     def _pass(self, solver, X, w, order, eta0, carry):
         """One pass of mini-batch steps; returns the new carry, touches nothing."""
         rate = Rate(self.learning_rate, eta0, self.power_t)
@@ -627,7 +645,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _fitted(self):
         check_is_fitted(self, "_state")
-        return self._read(self._solver, self._carry())
+        with blas_threads_for(self.n_features_in_**3):
+            return self._read(self._solver, self._carry())
 
     def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
@@ -680,7 +699,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     def _per_row(self, name, X):
         state, factor = self._fitted()
         X = self._check_X(X)
-        return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
+        d = X.shape[1]
+        rows = min(len(X), max(1, 2**16 // d))  # the blocks the distances are computed in
+        with blas_threads_for(rows * d * d):
+            return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted Gaussian.

@@ -243,3 +243,19 @@ def test_a_model_pickled_by_version_0_1_is_refused_with_a_clear_message():
     path = Path(__file__).parent / "data" / "onlinegauss-0.1.0.pkl"
     with pytest.raises(ValueError, match="saved by sklearn-onlinegauss 0.1.*Refit"):
         pickle.loads(path.read_bytes())
+
+
+def test_n_samples_seen_counts_samples_and_t_counts_every_epoch():
+    from sklearn.datasets import load_iris
+
+    X = load_iris().data
+    est = OnlineGaussian(learning_rate="constant", eta0=0.05, max_iter=6, tol=None)
+    est.fit(X)
+    assert est.n_iter_ == 6
+    assert est.n_samples_seen_ == 150 and est.t_ == 900
+    est.partial_fit(X[:10])
+    assert est.n_samples_seen_ == 160 and est.t_ == 910
+    weights = np.r_[np.zeros(50), np.ones(100)]
+    assert (
+        OnlineGaussian(max_iter=3, tol=None).fit(X, sample_weight=weights).n_samples_seen_ == 100
+    )

@@ -62,3 +62,11 @@ def test_the_shrunk_step_warning_is_one_per_call_with_the_same_text():
         messages += [str(w.message) for w in caught]
     assert len(messages) >= 2 and len(set(messages)) == 1
     assert est.n_steps_shrunk_ > len(messages)
+
+
+def test_no_example_silences_warnings():
+    # Examples may record a warning to report it; none switches warnings off.
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for path in sorted(examples.glob("*.py")):
+        text = path.read_text()
+        assert not re.search(r"(simplefilter|filterwarnings)\(\s*[\"']ignore", text), path.name
