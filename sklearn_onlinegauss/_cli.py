@@ -36,6 +36,27 @@ def main(argv=None):
         return EXIT_BROKEN_PIPE
 
 
+#: The estimator's choices the command offers, with a sentence each; their
+#: defaults and options come from OnlineGaussian itself (:func:`_choice`).
+_CHOICES = {
+    "solver": "update rule: the natural gradient (exact, affine-invariant), or Euclidean "
+    "gradient ascent (sgd, adam) in the coordinates of --parametrization",
+    "parametrization": "coordinates of the sgd and adam steps: log-Cholesky factor of the "
+    "covariance or of the precision, or the covariance itself (ignored by natural)",
+    "covariance_type": "structure of the covariance",
+    "learning_rate": "schedule: optimal is 1/t (the exact running estimate), constant forgets "
+    "at rate eta0, invscaling is eta0 / t**power_t",
+}
+
+
+def _choice(name):
+    """``(default, options)`` of OnlineGaussian's string parameter ``name``."""
+    from ._estimator import OnlineGaussian
+
+    (options,) = OnlineGaussian._parameter_constraints[name]
+    return OnlineGaussian().get_params()[name], sorted(options.options)
+
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     """Every option's default after its sentence."""
 
@@ -56,33 +77,11 @@ def _parser():
         formatter_class=_Help,
     )
     fit.add_argument("path", help=_FILES)
-    fit.add_argument(
-        "--solver",
-        default="natural",
-        choices=["natural", "sgd", "adam"],
-        help="update rule: the natural gradient (exact, affine-invariant), or Euclidean "
-        "gradient ascent (sgd, adam) in the coordinates of --parametrization",
-    )
-    fit.add_argument(
-        "--parametrization",
-        default="cholesky",
-        choices=["cholesky", "precision", "covariance"],
-        help="coordinates of the sgd and adam steps: log-Cholesky factor of the covariance "
-        "or of the precision, or the covariance itself (ignored by natural)",
-    )
-    fit.add_argument(
-        "--covariance-type",
-        default="full",
-        choices=["full", "diag", "spherical"],
-        help="structure of the covariance",
-    )
-    fit.add_argument(
-        "--learning-rate",
-        default="optimal",
-        choices=["optimal", "constant", "invscaling", "adaptive"],
-        help="schedule: optimal is 1/t (the exact running estimate), constant forgets at "
-        "rate eta0, invscaling is eta0 / t**power_t",
-    )
+    for name, text in _CHOICES.items():
+        default, options = _choice(name)
+        fit.add_argument(
+            "--" + name.replace("_", "-"), default=default, choices=options, help=text
+        )
     fit.add_argument(
         "--eta0",
         type=float,
