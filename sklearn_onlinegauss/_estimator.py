@@ -1,5 +1,6 @@
 """OnlineGaussian: one Gaussian, the K=1 case of the core, streamed by gradient ascent."""
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -14,7 +15,7 @@ from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
-from ._streaming import Carry, StreamingMixin, stream
+from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
 from ._threads import blas_threads_for
 from .exceptions import ShrunkStepWarning, _warn
 
@@ -361,7 +362,6 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Fit by epochs of shuffled mini-batches until `tol` or `max_iter`.
 
@@ -385,26 +385,39 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        with call_lock(self):
+            return self._fit(X, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, sample_weight):
         warm = self.warm_start and hasattr(self, "_state")
         if warm:
             self._check_same_structure()
             width = self.n_features_in_
         solver = self._make_solver()
         with self._input_attributes_kept_on_error():
-            X, w = self._validate_input(X, sample_weight, reset=True)
-            if warm and X.shape[1] != width:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but the warm start state has {width}. "
-                    "Set warm_start=False to fit afresh."
-                )
+            if warm:  # the features must be the state's: same count, same names
+                try:
+                    X, w = self._validate_input(X, sample_weight, reset=False)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{exc} A warm start continues the state learned on {width} "
+                        "features; set warm_start=False to fit afresh."
+                    ) from None
+            else:
+                X, w = self._validate_input(X, sample_weight, reset=True)
             if w is not None and not w.any():
                 raise ValueError(
                     "All sample weights are zero: fit needs at least one positive weight."
                 )
             carry = self._carry() if warm else self._empty_carry(solver, X.shape[1])
             start = carry
+            # The caller's RandomState advances only if the fit succeeds.
+            rng = copy.deepcopy(check_random_state(self.random_state))
             with blas_threads_for(self._batch_work(*X.shape)):
-                carry, epoch, loss_curve = self._epochs(solver, X, w, carry, warm)
+                carry, epoch, loss_curve = self._epochs(solver, X, w, rng, carry, warm)
+            if isinstance(self.random_state, np.random.RandomState):
+                self.random_state.set_state(rng.get_state())
             # Samples seen, each once however many epochs ran (t_ counts every pass).
             n_rows = len(X) if w is None else int(np.count_nonzero(w))
             carry = carry._replace(n_seen=start.n_seen + n_rows)
@@ -412,9 +425,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             self.loss_curve_ = loss_curve
         return self
 
-    def _epochs(self, solver, X, w, carry, warm):
+    def _epochs(self, solver, X, w, rng, carry, warm):
         """Epochs of mini-batch passes until `tol` or `max_iter`: ``(carry, epochs, losses)``."""
-        rng = check_random_state(self.random_state)
         eta0, best, no_improvement = self.eta0, np.inf, 0
         loss_curve = []
         exact = self._one_pass_is_exact()
@@ -484,9 +496,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
-        if self._params_unchanged():  # the streaming case
-            return self._update(X, sample_weight, self._solver, self._validated_params)
-        return self._validated_partial_fit(X, sample_weight, self._param_values())
+        with call_lock(self):  # calls from several threads take turns
+            if self._params_unchanged():  # the streaming case
+                return self._update(X, sample_weight, self._solver, self._validated_params)
+            return self._validated_partial_fit(X, sample_weight, self._param_values())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _validated_partial_fit(self, X, sample_weight, params):
@@ -494,12 +507,17 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         if hasattr(self, "_state"):
             self._check_same_structure()
         solver = self._make_solver()
-        with self._input_attributes_kept_on_error(active=not hasattr(self, "n_features_in_")):
-            return self._update(X, sample_weight, solver, params)
+        try:
+            with self._input_attributes_kept_on_error(active=not hasattr(self, "n_features_in_")):
+                return self._update(X, sample_weight, solver, params)
+        except NothingToLearn:  # a first call of zero weight: nothing recorded
+            return self
 
     def _update(self, X, sample_weight, solver, params):
         X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
         if w is not None and not w.any():
+            if not hasattr(self, "_state"):
+                raise NothingToLearn
             return self
         if hasattr(self, "_state"):
             start = self._carry()

@@ -373,8 +373,30 @@ class _Structure:
 _ROUNDING = 64 * np.finfo(float).eps
 
 
+#: Below this a variance is too close to float64's underflow to be computed.
+_TINIEST_VARIANCE = 1e-290
+#: A feature constant at a magnitude below this may be one whose spread underflowed.
+_TINIEST_VALUE = 1e-140
+
+
 def _numerically_constant(variances, magnitudes):
-    """Features whose variance is zero, or the rounding of values of that magnitude."""
+    """Features whose variance is zero, or the rounding of values of that magnitude.
+
+    A ValueError for features whose scale float64 cannot square: a variance
+    near underflow, or none at all for values too small to tell (data of
+    scale 1e-160 would otherwise be taken for constant, silently).
+    """
+    tiny = (variances > 0) & (variances < _TINIEST_VARIANCE)
+    tiny |= (variances == 0) & (magnitudes > 0) & (magnitudes < _TINIEST_VALUE)
+    if tiny.any():
+        k = np.flatnonzero(np.ravel(tiny))[0]
+        value = np.ravel(np.broadcast_to(magnitudes, tiny.shape))[k]
+        variance = np.ravel(np.broadcast_to(variances, tiny.shape))[k]
+        raise ValueError(
+            f"Feature {k % tiny.shape[-1]} varies on a scale float64 cannot square (values "
+            f"about {value:.1e}, variance {variance:.1e}); rescale it, e.g. with "
+            "sklearn.preprocessing.StandardScaler."
+        )
     return ~(variances > (_ROUNDING * magnitudes) ** 2)
 
 

@@ -26,7 +26,10 @@ def merge(estimators):
     averaged, weighted by sample weight seen (parallel SGD, Zinkevich et al.,
     2010), and the optimizer's state (Adam's moment estimates) starts afresh;
     estimators still warming up on their first ``n_features + 1`` samples are
-    pooled exactly. Averaged iterates (``average``) are averaged likewise.
+    pooled exactly. Averaged iterates (``average``) are averaged likewise,
+    weighted by the weight each average holds; a part that has not started
+    averaging yet enters with its current estimate, weighted by the weight
+    it has seen.
 
     Parameters
     ----------
@@ -58,8 +61,18 @@ def merge(estimators):
         state = _combine_all(solver, states)
     else:
         state = _merge_euclidean(solver, states)
-    averages = [est._average for est in estimators if est._average is not None]
-    average = _average_all(averages) if averages else None
+    average = None
+    if any(est._average is not None for est in estimators):
+        # A part that has not reached the averaging threshold still holds data:
+        # its current estimate stands for it, weighted by the weight it has seen.
+        average = _average_all(
+            [
+                est._average
+                if est._average is not None
+                else Averaged(solver.moments(est._state), est.t_)
+                for est in estimators
+            ]
+        )
     merged = OnlineGaussian(**first.get_params())
     carry = Carry(
         state,

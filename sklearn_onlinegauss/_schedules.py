@@ -57,9 +57,13 @@ def _invscaling_retention(t_before, w, eta0, power_t):
     if power_t == 1:
         return eta0 * log_kept
     p = 1.0 - power_t
-    # (t_after**p - t_before**p) / p, without cancellation when w << t
-    integral = -(t_after**p) * np.expm1(p * log_kept) / p
-    return -eta0 * integral
+    with np.errstate(over="ignore", invalid="ignore"):
+        # (t_after**p - t_before**p) / p, without cancellation when w << t ...
+        integral = -(t_after**p) * np.expm1(p * log_kept) / p
+        if p < 0:  # ... which overflows for power_t > 1 when w >> t: there, directly
+            direct = (t_before**p - t_after**p) / -p
+            integral = np.where(np.isfinite(integral), integral, direct)
+    return -eta0 * np.where(np.isnan(integral), np.inf, integral)  # inf - inf: both huge
 
 
 class Schedule(NamedTuple):

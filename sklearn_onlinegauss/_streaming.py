@@ -9,6 +9,8 @@ and the pass of mini-batch steps (:func:`stream`), which returns a new
 """
 
 import math
+import threading
+import weakref
 from contextlib import contextmanager
 from functools import cache
 from operator import attrgetter
@@ -19,7 +21,7 @@ import numpy as np
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
 
-__all__ = ["Carry", "StreamingMixin", "stream"]
+__all__ = ["Carry", "NothingToLearn", "StreamingMixin", "call_lock", "stream"]
 
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -78,6 +80,80 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
     return Carry(state, average, t, n_seen, n_shrunk)
 
 
+#: Largest magnitude whose square float64 holds, with room for sums.
+_SQUARABLE = 1e150
+
+
+def _refuse_hidden_values(X):
+    """Refuse inputs whose numbers are not what they seem: masked, or dates."""
+    if isinstance(X, np.ma.MaskedArray) and np.ma.getmaskarray(X).any():
+        raise ValueError(
+            "X is a masked array with masked values, which would be fitted as the values "
+            "behind the mask; fill them (X.filled(...)) or drop their rows first."
+        )
+    dtypes = list(getattr(X, "dtypes", []))  # a DataFrame's columns
+    dtypes.append(getattr(X, "dtype", None))
+    if any(isinstance(t, np.dtype) and t.kind in ("m", "M") for t in dtypes):
+        raise ValueError(
+            "X holds dates or durations (datetime64 / timedelta64): they are not "
+            "measurements to fit a Gaussian to; convert them to numbers explicitly."
+        )
+
+
+def _check_squarable(X):
+    """Refuse values too large to square in float64, which no update could use."""
+    flat = X.reshape(-1)
+    if len(flat) and not math.isfinite(flat @ flat):
+        largest = float(np.abs(X).max())
+        if largest > _SQUARABLE:
+            raise ValueError(
+                f"X has values as large as {largest:.3g}: their squares overflow float64 "
+                f"(the largest usable magnitude is about {_SQUARABLE:.0e}). Rescale the "
+                "features, e.g. with sklearn.preprocessing.StandardScaler."
+            )
+
+
+#: Smallest positive sample weight: below it, ratios of weights lose their precision.
+_SMALLEST_WEIGHT = 1e-150
+
+
+def _check_weights(w):
+    """Refuse weights whose sum overflows, or positive weights too small to count."""
+    if not math.isfinite(w.sum()):
+        raise ValueError(
+            "sample_weight sums to more than float64 holds; only their ratios matter to the "
+            "exact schedule, so divide them by a constant."
+        )
+    positive = w[w > 0]
+    if len(positive) and positive.min() < _SMALLEST_WEIGHT:
+        raise ValueError(
+            f"sample_weight has positive weights as small as {positive.min():.3g}; below "
+            f"{_SMALLEST_WEIGHT:.0e} float64 cannot weigh them against others. Multiply the "
+            "weights by a constant, or set the negligible ones to 0."
+        )
+
+
+_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def call_lock(estimator):
+    """The lock that makes an estimator's fitting calls take turns across threads.
+
+    Kept beside the estimator, not in it, so that pickles, copies and
+    ``vars`` do not see it.
+    """
+    try:
+        return _LOCKS[estimator]
+    except KeyError:
+        with _LOCKS_GUARD:
+            return _LOCKS.setdefault(estimator, threading.Lock())
+
+
+class NothingToLearn(Exception):
+    """Raised inside a first call that brings no weight, to undo what validation recorded."""
+
+
 @cache
 def _param_getter(cls):
     return attrgetter(*cls._parameter_constraints)
@@ -114,7 +190,7 @@ class StreamingMixin:
         if sample_weight is not None:
             # Check the weights against the raw X first, so that nothing
             # (not even n_features_in_) is set when they are invalid.
-            check_sample_weight(sample_weight, X)
+            _check_weights(check_sample_weight(sample_weight, X))
         X = self._check_X(X, reset)
         if sample_weight is None:
             return X, None  # unit weights, without materializing them
@@ -124,28 +200,36 @@ class StreamingMixin:
         """``validate_data``, with a shortcut for plain arrays when not resetting."""
         if not reset and self._is_plain_valid_array(X):
             return np.asarray(X, dtype=np.float64)
-        return validate_data(self, X, reset=reset, dtype=np.float64)
+        _refuse_hidden_values(X)
+        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        _check_squarable(X)
+        return X
 
     def _is_plain_valid_array(self, X):
-        """Whether ``validate_data(reset=False)`` would accept ``X`` unchanged.
+        """Whether the checks of :meth:`_check_X` would accept ``X`` unchanged.
 
         A shortcut for the streaming case (many calls on small arrays), where
         ``validate_data`` costs more than the update itself: a 2-D real
-        ndarray of the fitted width with finite values, for an estimator
-        fitted without feature names. Anything else goes through
-        ``validate_data`` and gets its errors and warnings.
+        ndarray of the fitted width whose values are finite and small enough
+        to square, for an estimator fitted without feature names. Anything
+        else goes through ``validate_data`` and gets its errors and warnings.
         """
-        return (
+        if not (
             type(X) is np.ndarray
             and X.ndim == 2
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and X.dtype.kind in "fiu"
             and not hasattr(self, "feature_names_in_")
-            # One pass with no temporary; an overflowing sum of finite values
-            # merely takes the slow path.
-            and math.isfinite(X.sum())
-        )
+        ):
+            return False
+        # One BLAS pass: the sum of squares is finite exactly when every value
+        # is and squares without overflow (a sum that overflows merely takes
+        # the slow path).
+        flat = X.reshape(-1)
+        if X.dtype != np.float64:
+            flat = flat.astype(np.float64)
+        return math.isfinite(flat @ flat)
 
     @contextmanager
     def _input_attributes_kept_on_error(self, active=True):
