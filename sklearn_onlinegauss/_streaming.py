@@ -201,8 +201,9 @@ class StreamingMixin:
         if not reset and self._is_plain_valid_array(X):
             return np.asarray(X, dtype=np.float64)
         _refuse_hidden_values(X)
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
-        _check_squarable(X)
+        with np.errstate(over="ignore"):  # values too large are refused below, in words
+            X = validate_data(self, X, reset=reset, dtype=np.float64)
+            _check_squarable(X)
         return X
 
     def _is_plain_valid_array(self, X):
