@@ -6,7 +6,7 @@ Out-of-core: streaming a large array from disk
 A ``.npy`` file opened with ``mmap_mode='r'`` is read from disk only as it is sliced, so
 ``partial_fit`` over its chunks never holds more than one chunk in memory. The default solver's
 result is the exact maximum-likelihood estimate of the whole file. (From the command line:
-``onlinegauss fit data.npy --output model.joblib``.)
+``onlinegauss fit data.npy --output model.npz``.)
 """
 
 import tempfile

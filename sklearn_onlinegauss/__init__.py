@@ -2,6 +2,7 @@
 
 from ._estimator import OnlineGaussian
 from ._merge import merge
+from ._persist import load_model, save_model
 
-__all__ = ["OnlineGaussian", "merge"]
+__all__ = ["OnlineGaussian", "load_model", "merge", "save_model"]
 __version__ = "0.2.0"

@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from ._readers import ChunkReader, DataError
+from ._persist import load_model, save_model
+from ._readers import ChunkReader, DataError, UsageError
 
 EXIT_INTERRUPTED = 130
 #: What a program killed by SIGPIPE returns, as ``yes | head`` does.
@@ -28,6 +29,9 @@ def main(argv=None):
     except DataError as exc:
         print(f"onlinegauss: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before fitting began, or after it ended
+        print("onlinegauss: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and let Python's
         # final flush write nowhere instead of failing again.
@@ -114,7 +118,8 @@ def _parser():
     fit.add_argument(
         "--output",
         "-o",
-        help="save the fitted estimator here (joblib); the header's names go in it",
+        help="save the fitted model here: a .npz file that loads without running code "
+        "(sklearn_onlinegauss.load_model reads it), with the header's names of the columns",
     )
     fit.add_argument("--json", action="store_true", help="print the result as JSON")
     fit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
@@ -128,6 +133,12 @@ def _parser():
         formatter_class=_Help,
     )
     score.add_argument("model", help="a model saved by 'onlinegauss fit --output'")
+    score.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="also accept a pickle or joblib file, such as an OnlineGaussian saved from "
+        "Python: loading one runs whatever code it holds, so only for files you trust",
+    )
     score.add_argument("path", help=_FILES)
     score.add_argument(
         "--mahalanobis", action="store_true", help="add the squared Mahalanobis distance"
@@ -268,7 +279,9 @@ def _fit(args):
     from ._estimator import OnlineGaussian
 
     if args.chunk_size < 1:
-        raise DataError("--chunk-size must be at least 1")
+        raise UsageError("--chunk-size must be at least 1")
+    if args.output and args.path != "-" and _same_file(args.output, args.path):
+        raise UsageError(f"--output {args.output} is the input file; choose another name")
     est = OnlineGaussian(
         solver=args.solver,
         parametrization=args.parametrization,
@@ -313,9 +326,16 @@ def _fit(args):
         # As if fitted on a DataFrame: scoring then takes the columns by name.
         est.feature_names_in_ = np.asarray(reader.feature_names, dtype=object)
     if args.output:
-        import joblib
-
-        joblib.dump(est, args.output)
+        try:
+            save_model(est, args.output)
+        except ValueError as exc:
+            raise UsageError(f"--output: {exc}") from None
+        except KeyboardInterrupt:
+            print(
+                f"interrupted while saving: {args.output} is as it was before",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
     summary = {
         "n_features": int(est.n_features_in_),
         "feature_names": reader.feature_names,
@@ -346,15 +366,13 @@ def _fit(args):
 
 
 def _score(args):
-    import joblib
-
     try:
-        est = joblib.load(args.model)
+        est = _load(args.model, args.allow_pickle)
     except FileNotFoundError:
         raise DataError(f"{args.model}: no such file") from None
-    except ValueError as exc:  # e.g. a model of another version, which says so
-        raise DataError(f"{args.model}: {exc}") from None
-    except Exception as exc:  # a corrupt or foreign file: say so in one line
+    except ValueError as exc:  # not a model file, or of another version: it says so
+        raise DataError(str(exc)) from None
+    except Exception as exc:  # a corrupt or foreign pickle: say so in one line
         raise DataError(f"{args.model}: not a saved model ({type(exc).__name__})") from None
     if not hasattr(est, "score_samples") or not hasattr(est, "n_features_in_"):
         raise DataError(f"{args.model}: not a fitted OnlineGaussian")
@@ -380,6 +398,24 @@ def _score(args):
                 columns.append(est.mahalanobis(chunk))
         np.savetxt(out, np.column_stack(columns), fmt="%.17g", delimiter=",")
     return 0
+
+
+def _load(path, allow_pickle):
+    """A model file; a pickle only when allowed, since loading one runs its code."""
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head.startswith(b"PK") or not allow_pickle:  # .npz files are zip archives
+        return load_model(path)
+    import joblib
+
+    return joblib.load(path)
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet
+        return False
 
 
 def _demo(args):

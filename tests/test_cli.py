@@ -5,10 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.covariance import EmpiricalCovariance
+
+from sklearn_onlinegauss import load_model
 
 
 def onlinegauss(*args, stdin=None):
@@ -35,7 +36,7 @@ def write_csv(path, X, header=None, delimiter=","):
 
 
 def assert_matches_batch(model_path, X):
-    est = joblib.load(model_path)
+    est = load_model(model_path)
     ref = EmpiricalCovariance().fit(X)
     np.testing.assert_allclose(est.location_, ref.location_, rtol=1e-12)
     np.testing.assert_allclose(est.covariance_, ref.covariance_, rtol=1e-10)
@@ -44,23 +45,23 @@ def assert_matches_batch(model_path, X):
 def test_fit_npy_saves_the_batch_estimate(tmp_path, data):
     np.save(tmp_path / "x.npy", data)
     result = onlinegauss(
-        "fit", tmp_path / "x.npy", "-o", tmp_path / "m.joblib", "--chunk-size", 300, "--quiet"
+        "fit", tmp_path / "x.npy", "-o", tmp_path / "m.npz", "--chunk-size", 300, "--quiet"
     )
     assert result.returncode == 0, result.stderr
     assert "fitted 2500 rows of 3 features" in result.stdout
-    assert_matches_batch(tmp_path / "m.joblib", data)
+    assert_matches_batch(tmp_path / "m.npz", data)
 
 
 @pytest.mark.parametrize("header", [None, ["a", "b", "c"]])
 def test_fit_csv_with_and_without_header(tmp_path, data, header):
     path = write_csv(tmp_path / "x.csv", data, header)
-    result = onlinegauss("fit", path, "-o", tmp_path / "m.joblib", "--json", "--chunk-size", 700)
+    result = onlinegauss("fit", path, "-o", tmp_path / "m.npz", "--json", "--chunk-size", 700)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["feature_names"] == header
     assert summary["n_samples_seen"] == 2500
     np.testing.assert_allclose(summary["covariance"], np.cov(data.T, bias=True), rtol=1e-10)
-    assert_matches_batch(tmp_path / "m.joblib", data)
+    assert_matches_batch(tmp_path / "m.npz", data)
     assert "rows/s" in result.stderr  # the plain progress line when not on a terminal
 
 
@@ -72,20 +73,20 @@ def test_fit_tsv_selected_columns_and_stdin(tmp_path, data):
         json.loads(result.stdout)["location"], data[:, [2, 0]].mean(0), rtol=1e-12
     )
     csv_text = write_csv(tmp_path / "y.csv", data).read_text()
-    result = onlinegauss("fit", "-", "-o", tmp_path / "m.joblib", "-q", stdin=csv_text)
+    result = onlinegauss("fit", "-", "-o", tmp_path / "m.npz", "-q", stdin=csv_text)
     assert result.returncode == 0, result.stderr
-    assert_matches_batch(tmp_path / "m.joblib", data)
+    assert_matches_batch(tmp_path / "m.npz", data)
 
 
 def test_score_writes_log_likelihoods_and_mahalanobis(tmp_path, data):
     np.save(tmp_path / "x.npy", data)
-    onlinegauss("fit", tmp_path / "x.npy", "-o", tmp_path / "m.joblib", "-q")
-    result = onlinegauss("score", tmp_path / "m.joblib", tmp_path / "x.npy", "--mahalanobis")
+    onlinegauss("fit", tmp_path / "x.npy", "-o", tmp_path / "m.npz", "-q")
+    result = onlinegauss("score", tmp_path / "m.npz", tmp_path / "x.npy", "--mahalanobis")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "log_likelihood,mahalanobis"
     values = np.loadtxt(lines[1:], delimiter=",")
-    est = joblib.load(tmp_path / "m.joblib")
+    est = load_model(tmp_path / "m.npz")
     np.testing.assert_allclose(values[:, 0], est.score_samples(data), rtol=1e-15)
     np.testing.assert_allclose(values[:, 1], est.mahalanobis(data), rtol=1e-15)
 
@@ -182,7 +183,7 @@ def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
             "--chunk-size",
             "10",
             "-o",
-            tmp_path / "m.joblib",
+            tmp_path / "m.npz",
             "-q",
         ],
         stdin=subprocess.PIPE,
@@ -197,7 +198,7 @@ def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    est = joblib.load(tmp_path / "m.joblib")
+    est = load_model(tmp_path / "m.npz")
     assert est.n_samples_seen_ == 30
     np.testing.assert_allclose(est.covariance_, np.cov(data[:30].T, bias=True), rtol=1e-10)
 
@@ -207,11 +208,11 @@ def test_fit_honours_shrinkage_and_reg_covar(tmp_path, data, shrinkage):
     from sklearn.covariance import OAS, LedoitWolf, ShrunkCovariance
 
     np.save(tmp_path / "x.npy", data)
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.npz"
     args = ("--chunk-size", 700, "--shrinkage", shrinkage, "--reg-covar", 1e-3, "-q")
     result = onlinegauss("fit", tmp_path / "x.npy", "-o", model, *args)
     assert result.returncode == 0, result.stderr
-    est = joblib.load(model)
+    est = load_model(model)
     ref = {"ledoit-wolf": LedoitWolf(), "oas": OAS()}.get(shrinkage)
     ref = (ref or ShrunkCovariance(shrinkage=0.25)).fit(data - data[0])
     np.testing.assert_allclose(est.covariance_, ref.covariance_, rtol=1e-10)
@@ -229,7 +230,78 @@ def test_a_model_of_version_0_1_is_refused_in_one_line(tmp_path, data):
     model = Path(__file__).parent / "data" / "onlinegauss-0.1.0.pkl"
     result = onlinegauss("score", model, tmp_path / "x.npy")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "saved by sklearn-onlinegauss 0.1" in result.stderr
+    assert "not a model file of sklearn-onlinegauss" in result.stderr
+    assert "--allow-pickle" in result.stderr
+    trusted = onlinegauss("score", model, tmp_path / "x.npy", "--allow-pickle")
+    assert trusted.returncode == 1 and "saved by sklearn-onlinegauss 0.1" in trusted.stderr
+
+
+def test_a_pickle_crafted_to_run_code_is_not_run(tmp_path, data):
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    crafted = tmp_path / "model.joblib"
+    crafted.write_bytes(pickle.dumps(Payload()))
+    np.save(tmp_path / "x.npy", data)
+    result = onlinegauss("score", crafted, tmp_path / "x.npy")
+    assert result.returncode == 1 and "not a model file" in result.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_the_output_may_not_be_the_input(tmp_path, data, suffix):
+    path = tmp_path / f"x{suffix}"
+    np.save(path, data) if suffix == ".npy" else write_csv(path, data)
+    before = path.read_bytes()
+    result = onlinegauss("fit", path, "-o", path, "-q")
+    assert result.returncode == 2 and "is the input file" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_bad_output_paths_get_one_line(tmp_path, data):
+    np.save(tmp_path / "x.npy", data)
+    for output in (tmp_path / "missing" / "m.npz", tmp_path):
+        result = onlinegauss("fit", tmp_path / "x.npy", "-o", output, "-q")
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_ctrl_c_during_the_save_leaves_the_old_model_or_the_new_one(tmp_path):
+    import signal
+    import time
+
+    rng = np.random.default_rng(0)
+    d = 1500  # an 18 MB covariance: a save long enough to interrupt
+    np.save(tmp_path / "old.npy", rng.normal(size=(40, d)))
+    np.save(tmp_path / "new.npy", rng.normal(size=(60, d)) + 1)
+    model = tmp_path / "m.npz"
+    command = [sys.executable, "-m", "sklearn_onlinegauss", "fit", "-q", "-o", model]
+    subprocess.run([*command, tmp_path / "new.npy"], check=True, capture_output=True)
+    new = load_model(model).location_
+    subprocess.run([*command, tmp_path / "old.npy"], check=True, capture_output=True)
+    old = load_model(model).location_
+    outcomes = []
+    for delay in (0.0, 0.002, 0.01, 0.05):
+        proc = subprocess.Popen(
+            [*command, tmp_path / "new.npy"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        while proc.poll() is None and not list(tmp_path.glob(".m.npz.*")):
+            time.sleep(0.0005)  # until the save has begun
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in err, err
+        location = load_model(model).location_  # always a whole model
+        assert np.array_equal(location, old) or np.array_equal(location, new)
+        outcomes.append("new" if np.array_equal(location, new) else "old")
+        assert not list(tmp_path.glob(".m.npz.*"))  # no temporary file left behind
+        if outcomes[-1] == "new":  # put the old one back for the next try
+            subprocess.run([*command, tmp_path / "old.npy"], check=True, capture_output=True)
+    assert "old" in outcomes  # the signal did fall inside a save
 
 
 @pytest.fixture
@@ -244,9 +316,9 @@ def wine(tmp_path):
 
 def test_scoring_takes_the_models_columns_by_name(tmp_path, wine):
     path, X, names = wine
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.npz"
     assert onlinegauss("fit", path, "-o", model, "-q").returncode == 0
-    assert list(joblib.load(model).feature_names_in_) == names
+    assert list(load_model(model).feature_names_in_) == names
     reversed_path = write_csv(tmp_path / "reversed.csv", X[:, ::-1], names[::-1])
     straight = onlinegauss("score", model, path)
     swapped = onlinegauss("score", model, reversed_path)
@@ -268,7 +340,7 @@ def test_scoring_takes_the_models_columns_by_name(tmp_path, wine):
 
 def test_selected_columns_are_remembered_by_name(tmp_path, wine):
     path, X, names = wine
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.npz"
     result = onlinegauss("fit", path, "--columns", f"{names[3]},{names[0]}", "-o", model, "-q")
     assert result.returncode == 0, result.stderr
     assert f"features: {names[3]}, {names[0]}" in result.stdout
@@ -277,7 +349,7 @@ def test_selected_columns_are_remembered_by_name(tmp_path, wine):
     import pandas as pd
 
     chosen = pd.DataFrame(X[:, [3, 0]], columns=[names[3], names[0]])
-    expected = joblib.load(model).score_samples(chosen)
+    expected = load_model(model).score_samples(chosen)
     np.testing.assert_allclose(np.loadtxt(scored.stdout.splitlines()[1:]), expected)
 
 
@@ -298,14 +370,14 @@ def test_compressed_files_are_read_by_their_extension(tmp_path, wine, suffix):
     packed = tmp_path / f"wine.csv{suffix}"
     with opener(packed, "wb") as f:
         f.write(path.read_bytes())
-    result = onlinegauss("fit", packed, "-o", tmp_path / "m.joblib", "-q")
+    result = onlinegauss("fit", packed, "-o", tmp_path / "m.npz", "-q")
     assert result.returncode == 0, result.stderr
-    assert_matches_batch(tmp_path / "m.joblib", X)
+    assert_matches_batch(tmp_path / "m.npz", X)
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path, wine):
     path, _, _ = wine
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.npz"
     onlinegauss("fit", path, "-o", model, "-q")
     for command in (f"fit {path}", f"score {model} {path}"):
         result = subprocess.run(
@@ -326,13 +398,13 @@ def test_a_closed_pipe_ends_quietly(tmp_path, wine):
 def test_the_delimiter_is_guessed_and_said_or_given(tmp_path, wine):
     path, X, names = wine
     semicolons = write_csv(tmp_path / "wine_semicolon.csv", X, names, delimiter=";")
-    result = onlinegauss("fit", semicolons, "-o", tmp_path / "m.joblib")
+    result = onlinegauss("fit", semicolons, "-o", tmp_path / "m.npz")
     assert result.returncode == 0, result.stderr
     assert "delimiter ';' guessed" in result.stderr
-    assert_matches_batch(tmp_path / "m.joblib", X)
-    given = onlinegauss("fit", semicolons, "--delimiter", ";", "-o", tmp_path / "g.joblib")
+    assert_matches_batch(tmp_path / "m.npz", X)
+    given = onlinegauss("fit", semicolons, "--delimiter", ";", "-o", tmp_path / "g.npz")
     assert given.returncode == 0 and "guessed" not in given.stderr
-    assert_matches_batch(tmp_path / "g.joblib", X)
+    assert_matches_batch(tmp_path / "g.npz", X)
 
 
 def test_help_gives_every_default_and_a_sentence_per_option():
