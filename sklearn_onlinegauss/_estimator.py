@@ -17,7 +17,7 @@ from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
 from ._threads import blas_threads_for
-from .exceptions import ShrunkStepWarning, _warn
+from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
 _FORMAT = 2
@@ -461,7 +461,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
                     f"Maximum number of epochs ({self.max_iter}) reached before the loss "
                     "stopped improving; increase max_iter or tol.",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=outside_stacklevel(),
                 )
         return carry, epoch, loss_curve
 
@@ -673,7 +673,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self._format = _FORMAT
         self.n_iter_ = n_iter
         if carry.n_shrunk > start.n_shrunk:
-            _warn(_SHRUNK_MESSAGE.format(self.solver), ShrunkStepWarning, stacklevel=4)
+            _warn(_SHRUNK_MESSAGE.format(self.solver), ShrunkStepWarning, outside_stacklevel())
 
     def __setstate__(self, state):
         if "_state" in state and state.get("_format") != _FORMAT:

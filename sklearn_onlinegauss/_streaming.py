@@ -103,7 +103,7 @@ def _refuse_hidden_values(X):
 def _check_squarable(X):
     """Refuse values too large to square in float64, which no update could use."""
     flat = X.reshape(-1)
-    if len(flat) and not math.isfinite(flat @ flat):
+    if len(flat) and not math.isfinite(np.vdot(flat, flat)):
         largest = float(np.abs(X).max())
         if largest > _SQUARABLE:
             raise ValueError(
@@ -226,11 +226,11 @@ class StreamingMixin:
             return False
         # One BLAS pass: the sum of squares is finite exactly when every value
         # is and squares without overflow (a sum that overflows merely takes
-        # the slow path).
+        # the slow path). vdot raises no floating-point warning on overflow.
         flat = X.reshape(-1)
         if X.dtype != np.float64:
             flat = flat.astype(np.float64)
-        return math.isfinite(flat @ flat)
+        return math.isfinite(np.vdot(flat, flat))
 
     @contextmanager
     def _input_attributes_kept_on_error(self, active=True):

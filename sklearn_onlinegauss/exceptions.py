@@ -1,5 +1,7 @@
 """Warnings of sklearn-onlinegauss, each its own class so that it can be filtered."""
 
+import os
+import sys
 import warnings
 
 __all__ = ["ShrunkStepWarning"]
@@ -26,6 +28,24 @@ class ShrunkStepWarning(UserWarning):
 
 #: Messages already shown under the default action, in this process.
 _SHOWN = set()
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def outside_stacklevel():
+    """The ``stacklevel`` that points a warning at the first caller outside this package.
+
+    scikit-learn's ``_fit_context`` wrapper counts as inside: it wraps our methods.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        inside = filename.startswith(_PACKAGE) or frame.f_code.co_name == "wrapper"
+        if not inside:
+            return level
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _warn(message, category, stacklevel):
