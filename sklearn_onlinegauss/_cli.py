@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -186,7 +187,7 @@ def _reading_options(parser):
         choices=["auto", "yes", "no"],
         help="whether the first row names the columns; auto: when none of its fields is a number",
     )
-    parser.add_argument("--chunk-size", type=int, default=10_000, help="rows read at a time")
+    parser.add_argument("--chunk-size", type=_positive, default=10_000, help="rows read at a time")
 
 
 def _delimiter(text):
@@ -208,7 +209,20 @@ def _shrinkage(text):
 
 
 def _names(text):
-    return [name.strip() for name in text.split(",") if name.strip()]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no column")
+    return names
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of rows, at least 1")
+    return value
 
 
 class _Progress:
@@ -278,10 +292,8 @@ def _fit(args):
     from ._compat import InvalidParameterError
     from ._estimator import OnlineGaussian
 
-    if args.chunk_size < 1:
-        raise UsageError("--chunk-size must be at least 1")
-    if args.output and args.path != "-" and _same_file(args.output, args.path):
-        raise UsageError(f"--output {args.output} is the input file; choose another name")
+    if args.output:
+        _check_output(args.output, args.path)
     est = OnlineGaussian(
         solver=args.solver,
         parametrization=args.parametrization,
@@ -294,32 +306,39 @@ def _fit(args):
     )
     reader = _reader(args, args.path)
     progress = _Progress(args.quiet)
-    interrupted = False
     # Ctrl-C raises KeyboardInterrupt between chunks; the chunk being fitted
     # is either taken whole or not at all (a failed partial_fit changes nothing).
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    ctrl_c = _CtrlC()
+    previous = signal.signal(signal.SIGINT, ctrl_c)
     try:
-        for k, chunk in enumerate(reader):
-            if k == 0:
-                _say_delimiter(reader, args.quiet)
-            if not len(chunk):
-                continue
-            # Prequential score for the progress display: each chunk is scored
-            # before the model learns from it (a pass saved when nothing shows it).
-            scored = est.score_samples(chunk) if hasattr(est, "t_") and not args.quiet else None
-            est.partial_fit(chunk)
-            progress.update(
-                len(chunk),
-                0.0 if scored is None else scored.sum(),
-                0 if scored is None else len(scored),
-            )
+        try:
+            for k, chunk in enumerate(reader):
+                if k == 0:
+                    _say_delimiter(reader, args.quiet)
+                if not len(chunk):
+                    continue
+                # Prequential score for the progress display: each chunk is scored
+                # before the model learns from it (a pass saved when nothing shows it).
+                shown = hasattr(est, "t_") and not args.quiet
+                scored = est.score_samples(chunk) if shown else None
+                est.partial_fit(chunk)
+                progress.update(
+                    len(chunk),
+                    0.0 if scored is None else scored.sum(),
+                    0 if scored is None else len(scored),
+                )
+        finally:
+            ctrl_c.armed = False  # from here on a Ctrl-C is only noted
     except KeyboardInterrupt:
-        interrupted = True
+        pass
     except InvalidParameterError as exc:
-        raise DataError(str(exc)) from None
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # values the estimator refuses (e.g. too large to square)
+        raise DataError(f"{args.path}: {exc}") from None
     finally:
         signal.signal(signal.SIGINT, previous)
         progress.close()
+    interrupted = ctrl_c.seen
     if not hasattr(est, "t_"):
         raise DataError(f"{args.path}: no valid rows to fit")
     if reader.feature_names is not None:
@@ -411,11 +430,32 @@ def _load(path, allow_pickle):
     return joblib.load(path)
 
 
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # the output does not exist yet
-        return False
+def _check_output(output, path):
+    """Refuse, before any fitting, an output that cannot be written or is the input."""
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"--output {output} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"--output {output}: the directory {target.parent} does not exist")
+    if path != "-" and target.exists() and os.path.samefile(target, path):
+        raise UsageError(f"--output {output} is the input file; choose another name")
+
+
+class _CtrlC:
+    """The SIGINT handler of a fit: KeyboardInterrupt while ``armed``, else only noted.
+
+    SIGINT may reach another thread (BLAS's) than the one blocked reading, so
+    Python may see it late, even after the input ended; it must still stop
+    the fit, and never break the saving of what was learned.
+    """
+
+    def __init__(self):
+        self.armed, self.seen = True, False
+
+    def __call__(self, signum, frame):
+        self.seen = True
+        if self.armed:
+            raise KeyboardInterrupt
 
 
 def _demo(args):

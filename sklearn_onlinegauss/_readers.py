@@ -3,7 +3,6 @@
 import bz2
 import csv
 import gzip
-import io
 import itertools
 import lzma
 import sys
@@ -119,6 +118,8 @@ class ChunkReader:
             )
         if data.shape[0] == 0:
             raise DataError(f"{self.path}: the array has no rows")
+        if data.shape[1] == 0:
+            raise DataError(f"{self.path}: the array has no columns")
         index = self._select(None, data.shape[1])
         for start in range(0, data.shape[0], self.chunk_size):
             chunk = np.asarray(data[start : start + self.chunk_size], dtype=np.float64)
@@ -134,45 +135,61 @@ class ChunkReader:
         else:
             opener = _OPENERS.get(self.suffixes[-1] if self.suffixes else "", open)
             raw, close = opener(self.path, "rb"), True
-        # utf-8-sig: a byte-order mark (as Excel writes) is not part of the first name.
-        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         try:
-            lines = self._lines_with_delimiter(stream)
+            lines = self._lines_with_delimiter(self._decoded(raw))
             yield from self._parse(csv.reader(lines, delimiter=self.delimiter))
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{self.name}: not UTF-8 text ({exc.reason} at byte {exc.start} of a block); "
-                "convert it, e.g. iconv -f latin1 -t utf-8"
-            ) from None
         except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged compressed file
             raise DataError(f"{self.name}: cannot be read ({exc})") from None
         finally:
             if close:
                 raw.close()
 
-    def _lines_with_delimiter(self, stream):
-        """The stream's lines, once the delimiter is known (guessed from a sample if need be)."""
+    def _decoded(self, raw):
+        """The lines of a binary stream as text, decoded one by one so errors have a line."""
+        for number, line in enumerate(raw, start=1):
+            try:
+                # utf-8-sig: a byte-order mark (as Excel writes) is not part of the data.
+                yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line[exc.start : exc.start + 1]
+                raise DataError(
+                    f"{self.name}, line {number}: not UTF-8 text (byte {bad!r}); convert "
+                    "it first, e.g. iconv -f latin1 -t utf-8 for a Latin-1 file"
+                ) from None
+
+    def _lines_with_delimiter(self, lines):
+        """The lines, once the delimiter is known (guessed from a sample if need be)."""
         if self.delimiter is not None:
-            return stream
+            return lines
         inner = [s for s in self.suffixes if s not in _OPENERS]
         if inner[-1:] == [".tsv"]:
             self.delimiter = "\t"
-            return stream
+            return lines
         # Standard input may be a live stream: guess from its first line alone
         # rather than wait for 64 kB. A file gives more to go on.
-        sample = stream.readline()
-        if self.path != "-":
-            sample += stream.read(_SAMPLE)
-            sample += stream.readline()  # end on a whole line
+        sample, size = [], 0
+        for line in lines:
+            sample.append(line)
+            size += len(line)
+            if self.path == "-" or size >= _SAMPLE:
+                break
         try:
-            self.delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            self.delimiter = csv.Sniffer().sniff("".join(sample), delimiters=",;\t|").delimiter
         except csv.Error:
             self.delimiter = ","
         if self.delimiter != ",":
             self.guessed_delimiter = self.delimiter
-        return itertools.chain(io.StringIO(sample, newline=""), stream)
+        return itertools.chain(sample, lines)
 
     def _parse(self, reader):
+        try:
+            yield from self._rows(reader)
+        except csv.Error as exc:  # a NUL byte, a field over csv's limit: not a CSV file
+            raise DataError(
+                f"{self.name}, line {reader.line_num + 1}: not readable as CSV ({exc})"
+            ) from None
+
+    def _rows(self, reader):
         width, index, rows, lines = None, None, [], []
         for row in reader:
             if not row or all(not field.strip() for field in row):

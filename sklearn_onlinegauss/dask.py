@@ -10,6 +10,8 @@ columns must be rechunked first (``X.rechunk({1: -1})``); a full-length
 ``y`` (score the wrapped ``estimator_`` instead).
 """
 
+from numbers import Integral
+
 from sklearn.base import clone
 
 from ._merge import merge
@@ -35,8 +37,9 @@ def fit(estimator, X, *, split_every=8):
     X : dask.array.Array or dask.dataframe.DataFrame
         Chunked by rows only: a Dask array must have a single chunk along
         its columns.
-    split_every : int, default=8
-        How many fitted blocks each merge task combines.
+    split_every : int or None, default=8
+        How many fitted blocks each merge task combines: at least 2 (None
+        means 8).
 
     Returns
     -------
@@ -56,6 +59,14 @@ def fit(estimator, X, *, split_every=8):
     """
     import dask
     import dask.array as da
+
+    if split_every is None:
+        split_every = 8
+    if isinstance(split_every, bool) or not isinstance(split_every, Integral) or split_every < 2:
+        raise ValueError(
+            f"split_every={split_every!r}: each merge task must combine at least 2 fitted "
+            "blocks (an integer of at least 2, or None for 8)."
+        )
 
     if isinstance(X, da.Array):
         if X.ndim != 2:
