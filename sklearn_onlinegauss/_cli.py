@@ -333,6 +333,8 @@ def _fit(args):
         pass
     except InvalidParameterError as exc:
         raise UsageError(str(exc)) from None
+    except DataError:
+        raise
     except ValueError as exc:  # values the estimator refuses (e.g. too large to square)
         raise DataError(f"{args.path}: {exc}") from None
     finally:

@@ -186,7 +186,7 @@ class ChunkReader:
             yield from self._rows(reader)
         except csv.Error as exc:  # a NUL byte, a field over csv's limit: not a CSV file
             raise DataError(
-                f"{self.name}, line {reader.line_num + 1}: not readable as CSV ({exc})"
+                f"{self.name}, line {reader.line_num}: not readable as CSV ({exc})"
             ) from None
 
     def _rows(self, reader):

@@ -434,3 +434,75 @@ def test_a_typo_in_a_headerless_first_row_is_not_taken_for_a_header(tmp_path):
     assert result.returncode == 1 and "mixes numbers and names" in result.stderr
     as_data = onlinegauss("fit", path, "--header", "no", "-q")
     assert as_data.returncode == 1 and "line 1: non-numeric value 'abc'" in as_data.stderr
+
+
+def _one_clean_line(result, code, words):
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 or code == 2, result.stderr
+    assert words in result.stderr, result.stderr
+
+
+def test_a_byte_order_mark_is_not_part_of_the_data(tmp_path):
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("100,200\n1,2\n3,5\n", encoding="utf-8-sig")
+    result = onlinegauss("fit", numeric, "--json", "-q")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["n_samples_seen"] == 3 and summary["feature_names"] is None
+    named = tmp_path / "named.csv"
+    named.write_text("a,b\n1,2\n3,5\n4,4\n", encoding="utf-8-sig")
+    result = onlinegauss("fit", named, "--columns", "a", "--json", "-q")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["feature_names"] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("huge.csv", "1,2\n1e200,3\n", "too large|overflow"),
+        ("latin1.csv", None, "line 3: not UTF-8"),
+        ("garbage.csv", None, "not"),
+        ("long-field.csv", "a,b\n1," + "9" * 200_000 + "\n", "line 2"),
+    ],
+)
+def test_bad_text_files_get_one_line(tmp_path, name, content, words):
+    path = tmp_path / name
+    if name == "latin1.csv":
+        path.write_bytes("a,b\n1,2\n\xe9,4\n".encode("latin-1"))
+    elif content is None:
+        path.write_bytes(bytes(range(256)) * 50)
+    else:
+        path.write_text(content)
+    result = onlinegauss("fit", path, "-q")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    import re
+
+    assert re.search(words, result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("array", ["huge", "no columns"])
+def test_bad_npy_files_get_one_line(tmp_path, array):
+    data = np.ones((5, 2)) * (1e200 if array == "huge" else 1.0)
+    np.save(tmp_path / "x.npy", data if array == "huge" else np.ones((5, 0)))
+    result = onlinegauss("fit", tmp_path / "x.npy", "-q")
+    _one_clean_line(result, 1, "as large as" if array == "huge" else "no columns")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--columns", ","], "names no column"),
+        (["--chunk-size", "0"], "at least 1"),
+        (["--chunk-size", "-5"], "at least 1"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(tmp_path, data, args, words):
+    np.save(tmp_path / "x.npy", data)
+    for command in (
+        ["fit", tmp_path / "x.npy"],
+        ["score", tmp_path / "m.npz", tmp_path / "x.npy"],
+    ):
+        result = onlinegauss(*command, *args)
+        assert result.returncode == 2 and words in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

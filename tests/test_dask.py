@@ -103,3 +103,25 @@ def test_column_chunked_arrays_and_other_inputs_are_refused(client, data):
         og_dask.fit(OnlineGaussian(), da.from_array(data, chunks=(4_000, 2)))
     with pytest.raises(TypeError, match="Dask array or DataFrame"):
         og_dask.fit(OnlineGaussian(), data)
+
+
+@pytest.mark.parametrize("split_every", [1, 2, 3, 0, -1, None, 2.5, True])
+def test_split_every_is_validated_and_every_valid_value_terminates(data, split_every):
+    import concurrent.futures
+
+    X = da.from_array(data[:2000], chunks=(100, 5))  # 20 blocks: a tree of several levels
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        call = pool.submit(_fit_threaded, X, split_every)
+        if split_every in (1, 0, -1, 2.5, True):
+            with pytest.raises(ValueError, match="split_every"):
+                call.result(timeout=60)
+            return
+        est = call.result(timeout=60)  # a reduction that never shrinks would time out here
+    np.testing.assert_allclose(est.covariance_, np.cov(data[:2000].T, bias=True), rtol=1e-10)
+
+
+def _fit_threaded(X, split_every):
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        return og_dask.fit(OnlineGaussian(), X, split_every=split_every)
