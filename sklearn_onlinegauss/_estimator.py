@@ -523,7 +523,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             start = self._carry()
         else:
             start = self._empty_carry(solver, X.shape[1])
-        with blas_threads_for(self._batch_work(*X.shape)):
+        one_row = len(X) == 1 and self.solver == "natural"  # the streaming case: no BLAS
+        with blas_threads_for(None if one_row else self._batch_work(*X.shape)):
             carry = self._pass(solver, X, w, None, self.eta0, start)
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
@@ -616,11 +617,14 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     def _batch_work(self, n_samples, n_features):
         """Flops of one BLAS call of a step, which decides whether BLAS threads pay.
 
-        None for one row of the natural solver, whose step is elementwise.
+        None where no BLAS call would use a second thread.
         """
         rows = min(self._batch_size(n_samples, n_features), n_samples)
         if self.solver == "natural":
-            return None if rows == 1 else rows * n_features**2
+            # One row is elementwise; below ~65k flops OpenBLAS keeps its
+            # products on one thread anyway (measured: the limit only costs).
+            work = rows * n_features**2
+            return None if rows == 1 or work < 2**16 else work
         return rows * n_features**2 + n_features**3
 
     def _pass(self, solver, X, w, order, eta0, carry):
