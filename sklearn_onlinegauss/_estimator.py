@@ -167,8 +167,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     reg_covar : float, default=1e-6
         What the estimate gets where the data do not determine it. Where
         they do (the correlation matrix, the covariance standardized by its
-        diagonal, is numerically positive definite: every pivot of its
-        Cholesky factorization above ``n_features`` times float64 rounding)
+        diagonal, is numerically positive definite: every eigenvalue above
+        ``n_features`` times 256 float64 epsilons)
         it has no effect at all, and `covariance_`, `precision_` and the
         scores are the exact maximum-likelihood ones, at any conditioning.
         With fewer samples than features, duplicated rows or collinear

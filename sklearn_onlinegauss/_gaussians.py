@@ -370,7 +370,9 @@ class _Structure:
 #: Relative size below which a variance, or an eigenvalue of the correlation
 #: matrix (per feature), is rounding: float64 precision, with room for the
 #: rounding a streamed estimate accumulates.
-_ROUNDING = 64 * np.finfo(float).eps
+_ROUNDING = 256 * np.finfo(float).eps
+#: Smallest Cholesky pivot of a correlation matrix that is determined beyond doubt.
+_CLEARLY_DETERMINED = 2.0**-20
 
 
 #: Below this a variance is too close to float64's underflow to be computed.
@@ -406,8 +408,9 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     The rule, for every structure (``regularize``): work on the correlation
     matrix ``R = D^-1/2 Sigma D^-1/2``, which does not change when a feature
     is rescaled or shifted. If ``R`` is numerically positive definite (every
-    pivot of its Cholesky factorization above ``d`` times float64 rounding,
-    ``_ROUNDING``) the covariance is returned as it is: the exact
+    eigenvalue above ``d`` times float64 rounding, ``_ROUNDING``; eigenvalues
+    are exact to about ``d`` eps, so the verdict does not depend on how the
+    estimate was chunked) the covariance is returned as it is: the exact
     maximum-likelihood estimate, at any conditioning float64 can represent.
     Otherwise the directions of ``R`` whose eigenvalues are rounding (fewer
     samples than features, duplicated rows, collinear columns) are raised to
@@ -425,15 +428,19 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     varying = ~constant
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
-    tolerance = d * _ROUNDING
     if not constant.any():
+        # A Cholesky pivot of a singular matrix is rounding, which can come out
+        # at any size: only clearly determined matrices take this shortcut.
         try:
-            if np.diag(cholesky_lower(correlation)).min() ** 2 >= tolerance:
+            if np.diag(cholesky_lower(correlation)).min() ** 2 >= _CLEARLY_DETERMINED:
                 return covariance
         except LinAlgError:
             pass
+    # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
     eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
-    undetermined = eigenvalues < tolerance
+    undetermined = eigenvalues < d * _ROUNDING
+    if not undetermined.any() and not constant.any():
+        return covariance
     V = eigenvectors[:, undetermined]
     lift = np.maximum(eigenvalues[undetermined], reg_covar) - eigenvalues[undetermined]
     correlation += (V * lift) @ V.T
