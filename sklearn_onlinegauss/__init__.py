@@ -1,8 +1,9 @@
 """Fit a multivariate Gaussian online by stochastic gradient ascent, the scikit-learn way."""
 
+from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._merge import merge
 from ._persist import load_model, save_model
 
-__all__ = ["OnlineGaussian", "load_model", "merge", "save_model"]
+__all__ = ["OnlineGaussian", "OnlineGaussianClassifier", "load_model", "merge", "save_model"]
 __version__ = "0.2.0"

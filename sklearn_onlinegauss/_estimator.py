@@ -631,7 +631,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         """One pass of mini-batch steps; returns the new carry, touches nothing."""
         rate = Rate(self.learning_rate, eta0, self.power_t)
 
-        def step(state, Xb, wb, t):
+        def step(state, Xb, wb, t, rows):
             return solver.step(state, Xb, wb, t, rate)
 
         batch_size = self._batch_size(*X.shape)

@@ -371,6 +371,9 @@ class _Structure:
 #: matrix (per feature), is rounding: float64 precision, with room for the
 #: rounding a streamed estimate accumulates.
 _ROUNDING = 256 * np.finfo(float).eps
+#: Values this close, relative to their magnitude, are one value rounded a few
+#: times: a feature that spreads no more has not varied.
+_SAME_VALUE = 4 * np.finfo(float).eps
 #: Smallest Cholesky pivot of a correlation matrix that is determined beyond doubt.
 _CLEARLY_DETERMINED = 2.0**-20
 
@@ -382,7 +385,7 @@ _TINIEST_VALUE = 1e-140
 
 
 def _numerically_constant(variances, magnitudes):
-    """Features whose variance is zero, or the rounding of values of that magnitude.
+    """Features whose spread is zero, or a few roundings of values of that magnitude.
 
     A ValueError for features whose scale float64 cannot square: a variance
     near underflow, or none at all for values too small to tell (data of
@@ -399,7 +402,7 @@ def _numerically_constant(variances, magnitudes):
             f"about {value:.1e}, variance {variance:.1e}); rescale it, e.g. with "
             "sklearn.preprocessing.StandardScaler."
         )
-    return ~(variances > (_ROUNDING * magnitudes) ** 2)
+    return ~(variances > (_SAME_VALUE * magnitudes) ** 2)
 
 
 def _regularize_matrix(magnitudes, covariance, reg_covar):

@@ -49,8 +49,9 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
     order : ndarray of shape (n_samples,) or None
         Row order of the pass (None: as given).
     step : callable
-        ``step(state, X_batch, w_batch, t) -> (state, shrunk)``, ``t`` the
-        weight seen before the batch.
+        ``step(state, X_batch, w_batch, t, rows) -> (state, shrunk)``, ``t`` the
+        weight seen before the batch and ``rows`` its rows' positions in ``X``
+        (for what the caller holds beside ``X``, such as labels).
     moments : callable
         ``moments(state) -> Gaussians``, the iterate to average.
     average_from : float or None
@@ -71,7 +72,7 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
             weight, n_rows = wb.sum(), np.count_nonzero(wb)
             if weight == 0:
                 continue
-        state, shrunk = step(state, Xb, wb, t)
+        state, shrunk = step(state, Xb, wb, t, rows)
         n_seen += n_rows
         n_shrunk += shrunk
         t += weight
@@ -196,13 +197,16 @@ class StreamingMixin:
             return X, None  # unit weights, without materializing them
         return X, check_sample_weight(sample_weight, X)
 
+    #: The dtypes ``X`` is kept in (others are converted to the first).
+    _input_dtypes = (np.float64,)
+
     def _check_X(self, X, reset=False):
         """``validate_data``, with a shortcut for plain arrays when not resetting."""
         if not reset and self._is_plain_valid_array(X):
-            return np.asarray(X, dtype=np.float64)
+            return X if X.dtype.type in self._input_dtypes else X.astype(np.float64)
         _refuse_hidden_values(X)
         with np.errstate(over="ignore"):  # values too large are refused below, in words
-            X = validate_data(self, X, reset=reset, dtype=np.float64)
+            X = validate_data(self, X, reset=reset, dtype=self._input_dtypes)
             _check_squarable(X)
         return X
 

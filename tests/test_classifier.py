@@ -1,0 +1,142 @@
+"""OnlineGaussianClassifier against QDA and LDA on scikit-learn's bundled data."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_onlinegauss import OnlineGaussianClassifier
+
+
+@parametrize_with_checks(
+    [OnlineGaussianClassifier(), OnlineGaussianClassifier(covariance="shared")]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _dataset(name, for_qda=False):
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        return PCA(20, random_state=0).fit_transform(X), y
+    loader = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}[name]
+    X, y = loader(return_X_y=True)
+    if name == "breast_cancer" and for_qda:
+        # QDA(reg_param=0)'s own rank test refuses breast_cancer's nearly collinear
+        # features (radius, perimeter, area): compare on its first 15 components.
+        return PCA(15, random_state=0).fit_transform(X), y
+    return X, y
+
+
+def _streamed(clf, X, y, size):
+    order = np.random.default_rng(0).permutation(len(X))
+    for start in range(0, len(X), size):
+        rows = order[start : start + size]
+        clf.partial_fit(X[rows], y[rows], classes=np.unique(y))
+    return clf
+
+
+def _qda_is_maximum_likelihood():
+    X, y = load_iris(return_X_y=True)
+    cov = QuadraticDiscriminantAnalysis(store_covariance=True).fit(X, y).covariance_[0]
+    return np.allclose(cov, np.cov(X[y == 0].T, bias=True))
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+@pytest.mark.parametrize("size", [1, 7, 10_000])
+def test_per_class_is_quadratic_discriminant_analysis(name, size):
+    if not _qda_is_maximum_likelihood():
+        pytest.skip("this scikit-learn's QDA uses unbiased covariances (before 1.8)")
+    X, y = _dataset(name, for_qda=True)
+    qda = QuadraticDiscriminantAnalysis(reg_param=0).fit(X, y)
+    clf = _streamed(OnlineGaussianClassifier(), X, y, size)
+    np.testing.assert_array_equal(clf.predict(X), qda.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(X), qda.predict_proba(X), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+@pytest.mark.parametrize("size", [1, 7, 10_000])
+def test_shared_is_linear_discriminant_analysis(name, size):
+    X, y = _dataset(name)
+    lda = LinearDiscriminantAnalysis(solver="lsqr", store_covariance=True).fit(X, y)
+    clf = _streamed(OnlineGaussianClassifier(covariance="shared"), X, y, size)
+    np.testing.assert_array_equal(clf.predict(X), lda.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(X), lda.predict_proba(X), rtol=0, atol=1e-6)
+    scale = np.abs(lda.covariance_).max()
+    np.testing.assert_allclose(clf.covariance_, lda.covariance_, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_allclose(clf.means_, lda.means_, rtol=1e-10, atol=1e-10 * np.abs(X).max())
+    np.testing.assert_allclose(clf.priors_, lda.priors_)
+
+
+def test_string_labels_dataframes_pipelines_and_grid_search():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = OnlineGaussianClassifier().fit(frame, names)
+    assert set(clf.predict(frame)) <= set(names) and clf.score(frame, names) > 0.95
+    pipe = make_pipeline(StandardScaler(), OnlineGaussianClassifier(covariance="shared"))
+    assert cross_val_score(pipe, X, names, cv=3).mean() > 0.9
+    search = GridSearchCV(
+        OnlineGaussianClassifier(), {"covariance": ["per-class", "shared"]}, cv=3
+    ).fit(X, names)
+    assert search.best_score_ > 0.9
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(frame), clf.predict_proba(frame))
+
+
+def test_classes_are_required_first_and_labels_must_be_among_them():
+    X, y = load_iris(return_X_y=True)
+    clf = OnlineGaussianClassifier()
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X[:10], y[:10])
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+    clf.partial_fit(X[:10], y[:10], classes=[0, 1])
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X[100:], y[100:])
+    assert clf.n_samples_seen_ == 10
+
+
+def test_a_class_not_seen_yet_has_no_say_until_it_is():
+    X, y = load_iris(return_X_y=True)
+    clf = OnlineGaussianClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert clf.priors_[2] == 0 and set(clf.predict(X)) <= {0, 1}
+    clf.partial_fit(X[y == 2], y[y == 2])
+    assert clf.score(X, y) > 0.95
+
+
+def test_mahalanobis_and_the_out_of_distribution_score():
+    X, y = load_iris(return_X_y=True)
+    clf = OnlineGaussianClassifier(covariance="shared").fit(X[y < 2], y[y < 2])
+    distances = clf.mahalanobis(X)
+    assert distances.shape == (150, 2) and np.all(distances >= 0)
+    scores = clf.ood_score(X)
+    np.testing.assert_allclose(scores, -distances.min(axis=1))
+    assert scores[y == 2].mean() < scores[y < 2].mean()  # the unseen class looks out of place
+
+
+def test_float32_input_is_fitted_like_float64():
+    X, y = load_wine(return_X_y=True)
+    single = OnlineGaussianClassifier(covariance="shared").fit(X.astype(np.float32), y)
+    double = OnlineGaussianClassifier(covariance="shared").fit(
+        X.astype(np.float32).astype(float), y
+    )
+    np.testing.assert_allclose(single.covariance_, double.covariance_, rtol=1e-12)
+
+
+def test_a_constant_rate_follows_a_drifting_class():
+    rng = np.random.default_rng(0)
+    clf = OnlineGaussianClassifier(learning_rate="constant", eta0=0.01)
+    for shift in (0.0, 10.0):
+        X = rng.normal(size=(2000, 2)) + [shift, 0]
+        y = (rng.random(2000) < 0.5).astype(int)
+        X[y == 1] += [0, 5]
+        clf.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(clf.means_[:, 0], [10, 10], atol=0.3)
