@@ -1,6 +1,9 @@
 """Combine estimators fitted on disjoint data into one."""
 
+import numpy as np
+
 from ._averaging import Averaged
+from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._gaussians import Gaussians, pool
 from ._shrinkage import combine_fourth_moments
@@ -14,7 +17,7 @@ _FREE = {"random_state", "verbose", "warm_start", "max_iter", "tol", "n_iter_no_
 
 
 def merge(estimators):
-    """Combine :class:`OnlineGaussian` estimators fitted on disjoint data.
+    """Combine estimators fitted on disjoint data: OnlineGaussian, or OnlineGaussianClassifier.
 
     Returns a new fitted estimator; the inputs are left untouched.
 
@@ -53,6 +56,8 @@ def merge(estimators):
     True
     """
     estimators = list(estimators)
+    if estimators and all(isinstance(e, OnlineGaussianClassifier) for e in estimators):
+        return _merge_classifiers(estimators)
     _check_compatible(estimators)
     first = estimators[0]
     solver = first._make_solver()
@@ -87,6 +92,36 @@ def merge(estimators):
     merged._commit(
         solver, carry, carry, max(est.n_iter_ for est in estimators), merged._param_values()
     )
+    return merged
+
+
+def _merge_classifiers(estimators):
+    """Pool classifiers' per-class Gaussians, each part weighted by the weight it has seen."""
+    first = estimators[0]
+    for i, est in enumerate(estimators):
+        if not hasattr(est, "_state"):
+            raise ValueError(f"estimators[{i}] is not a fitted OnlineGaussianClassifier.")
+        if est.get_params() != first.get_params():
+            raise ValueError(f"estimators[{i}] has other settings than estimators[0].")
+        if not np.array_equal(est.classes_, first.classes_):
+            raise ValueError(f"estimators[{i}] has other classes than estimators[0].")
+        if est.n_features_in_ != first.n_features_in_:
+            raise ValueError(f"estimators[{i}] has another number of features.")
+    structure = first._structure()
+    total = sum(est.t_ for est in estimators)
+    state = None
+    for est in estimators:
+        scaled = est._state._replace(weights=est._state.weights * (est.t_ / total))
+        state = scaled if state is None else structure.combine(state, scaled)
+    merged = OnlineGaussianClassifier(**first.get_params())
+    merged.classes_ = first.classes_.copy()
+    merged.n_features_in_ = first.n_features_in_
+    if hasattr(first, "feature_names_in_"):
+        merged.feature_names_in_ = first.feature_names_in_.copy()
+    merged._state, merged.t_ = state, total
+    merged.n_samples_seen_ = sum(est.n_samples_seen_ for est in estimators)
+    merged.class_count_ = sum(est.class_count_ for est in estimators)
+    merged._validated_params = merged._param_values()
     return merged
 
 

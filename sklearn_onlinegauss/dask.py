@@ -12,6 +12,7 @@ columns must be rechunked first (``X.rechunk({1: -1})``); a full-length
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.base import clone
 
 from ._merge import merge
@@ -19,7 +20,7 @@ from ._merge import merge
 __all__ = ["fit"]
 
 
-def fit(estimator, X, *, split_every=8):
+def fit(estimator, X, y=None, *, split_every=8):
     """Fit on a Dask array or DataFrame in parallel, one task per block of rows.
 
     Every block gets its own copy of `estimator` (settings only) and one
@@ -32,11 +33,14 @@ def fit(estimator, X, *, split_every=8):
 
     Parameters
     ----------
-    estimator : OnlineGaussian
+    estimator : OnlineGaussian or OnlineGaussianClassifier
         Provides the settings; it is not modified.
     X : dask.array.Array or dask.dataframe.DataFrame
         Chunked by rows only: a Dask array must have a single chunk along
         its columns.
+    y : dask.array.Array or dask.dataframe.Series, default=None
+        The labels, for a classifier: chunked by rows as `X` is. Its
+        classes are found first (one pass over `y`).
     split_every : int or None, default=8
         How many fitted blocks each merge task combines: at least 2 (None
         means 8).
@@ -85,7 +89,18 @@ def fit(estimator, X, *, split_every=8):
             "for in-memory data use OnlineGaussian.fit."
         )
     template = clone(estimator)
-    fitted = [dask.delayed(_fit_block)(template, block) for block in blocks]
+    if y is None:
+        labels, classes = [None] * len(blocks), None
+    else:
+        labels = list(y.to_delayed().ravel()) if isinstance(y, da.Array) else list(y.to_delayed())
+        if len(labels) != len(blocks):
+            raise ValueError(f"y has {len(labels)} blocks and X {len(blocks)}: chunk them alike.")
+        (classes,) = dask.compute(da.unique(y) if isinstance(y, da.Array) else y.unique())
+        classes = np.unique(np.asarray(classes))
+    fitted = [
+        dask.delayed(_fit_block)(template, block, label, classes)
+        for block, label in zip(blocks, labels, strict=True)
+    ]
     while len(fitted) > 1:
         fitted = [
             dask.delayed(_merge_fitted)(fitted[i : i + split_every])
@@ -97,10 +112,12 @@ def fit(estimator, X, *, split_every=8):
     return result
 
 
-def _fit_block(template, block):
+def _fit_block(template, block, labels, classes):
     if len(block) == 0:
         return None
-    return clone(template).partial_fit(block)
+    if labels is None:
+        return clone(template).partial_fit(block)
+    return clone(template).partial_fit(block, labels, classes=classes)
 
 
 def _merge_fitted(parts):

@@ -140,3 +140,36 @@ def test_a_constant_rate_follows_a_drifting_class():
         X[y == 1] += [0, 5]
         clf.partial_fit(X, y, classes=[0, 1])
     np.testing.assert_allclose(clf.means_[:, 0], [10, 10], atol=0.3)
+
+
+@pytest.mark.parametrize("covariance", ["per-class", "shared"])
+def test_merged_parts_are_the_fit_on_all_the_data(covariance):
+    from sklearn_onlinegauss import merge
+
+    X, y = _dataset("wine")
+    whole = OnlineGaussianClassifier(covariance=covariance).fit(X, y)
+    parts = [
+        OnlineGaussianClassifier(covariance=covariance).partial_fit(X[r], y[r], classes=[0, 1, 2])
+        for r in np.array_split(np.random.default_rng(1).permutation(len(X)), 4)
+    ]
+    merged = merge(parts)
+    np.testing.assert_allclose(merged.predict_proba(X), whole.predict_proba(X), atol=1e-9)
+    np.testing.assert_allclose(merged.means_, whole.means_, rtol=1e-12)
+    np.testing.assert_array_equal(merged.class_count_, whole.class_count_)
+
+
+def test_dask_fit_of_a_classifier_is_the_fit_on_all_the_data():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    from sklearn_onlinegauss import dask as og_dask
+
+    X, y = _dataset("wine")
+    whole = OnlineGaussianClassifier(covariance="shared").fit(X, y)
+    with dask.config.set(scheduler="threads"):
+        est = og_dask.fit(
+            OnlineGaussianClassifier(covariance="shared"),
+            da.from_array(X, chunks=(40, X.shape[1])),
+            da.from_array(y, chunks=40),
+        )
+    np.testing.assert_allclose(est.covariance_, whole.covariance_, rtol=1e-10)
