@@ -100,7 +100,7 @@ def _representable(total_variance, covariance):
     return covariance
 
 
-def _centred(X, w, origin, extra_rows=0):
+def _centred(X, w, origin, extra_rows=0, out=None):
     """``(W, m, R)``: the rows' weight and mean relative to ``origin``, and a buffer.
 
     ``R[:n]`` holds the rows minus their mean (as computed, rounded) and
@@ -108,10 +108,10 @@ def _centred(X, w, origin, extra_rows=0):
     mean is rounded to the precision of the offset; the mean of ``R`` is that
     rounding, measured, and is added back to the mean relative to ``origin``
     (the scatter about the rounded mean differs from the true one only in
-    the square of it: below rounding).
+    the square of it: below rounding). ``out``: a buffer to use for ``R``.
     """
     n = len(X)
-    R = np.empty((n + extra_rows, X.shape[1]))
+    R = np.empty((n + extra_rows, X.shape[1])) if out is None else out
     weights, W = (np.ones(n), n) if w is None else (w, w.sum())
     m = weights @ X  # a product with the weights (GEMV) is faster than a sum
     m /= W
@@ -570,31 +570,45 @@ class Tied(Full):
 
     def _step(self, state, X, weights, rates, kept, gained, total):
         origins, means = state.origins.copy(), state.means.copy()
-        blocks = []
-        for k in np.flatnonzero(rates > 0):
+        updated = np.flatnonzero(rates > 0)
+        if not len(updated):
+            return Gaussians(total, origins, means, state.covariances)
+        if np.ndim(weights) == 0:
+            sizes = np.full(len(updated), len(X))
+        else:
+            sizes = np.count_nonzero(weights[:, updated] > 0, axis=0)
+        # One buffer for every class's centred rows and its pull toward the
+        # batch mean: one SYRK, and no copy of the rows but this one (and one
+        # class's rows at a time).
+        R = np.empty((int(sizes.sum()) + len(updated), X.shape[1]))
+        start = 0
+        for k in updated:
             Xk, w = _rows(X, weights, k)
+            block = R[start : start + len(Xk) + 1]
+            start += len(Xk) + 1
             if kept[k] == 0:  # a fresh start at the rows
                 origins[k] = Xk[0]
-            _, m, R = _centred(Xk, w, origins[k])
+            _, m, _ = _centred(Xk, w, origins[k], extra_rows=1, out=block)
             if w is None:  # every row has the weight `weights`
-                R *= math.sqrt(weights)
+                block[:-1] *= math.sqrt(weights)
             else:
-                R *= np.sqrt(w)[:, None]
-            blocks.append(R)
+                block[:-1] *= np.sqrt(w)[:, None]
             if kept[k] > 0:
                 delta = m - state.means[k]
-                blocks.append(math.sqrt(kept[k] * gained[k] / total[k]) * delta[None])
+                np.multiply(delta, math.sqrt(kept[k] * gained[k] / total[k]), out=block[-1])
                 means[k] = state.means[k] + rates[k] * delta
             else:
+                block[-1] = 0.0
                 means[k] = m
-        if not blocks:
-            return Gaussians(total, origins, means, state.covariances)
-        R = np.concatenate(blocks)
-        covariance = R.T @ R
         kept_total = kept.sum()
-        if kept_total > 0:
-            covariance += kept_total * state.covariances
-        covariance /= total.sum()
+        if kept_total > 0:  # kept S + R'R, blended in place: kept (S + R'R / kept)
+            R /= math.sqrt(kept_total)
+            covariance = R.T @ R
+            covariance += state.covariances
+            covariance *= kept_total / total.sum()
+        else:
+            covariance = R.T @ R
+            covariance /= total.sum()
         return Gaussians(total, origins, means, _representable(covariance.trace(), covariance))
 
     def combine(self, a, b):
