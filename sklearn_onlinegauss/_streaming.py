@@ -231,9 +231,7 @@ class StreamingMixin:
         # One BLAS pass: the sum of squares is finite exactly when every value
         # is and squares without overflow (a sum that overflows merely takes
         # the slow path). vdot raises no floating-point warning on overflow.
-        flat = X.reshape(-1)
-        if X.dtype != np.float64:
-            flat = flat.astype(np.float64)
+        flat = X.reshape(-1)  # in X's own dtype: a float32 batch is not copied
         return math.isfinite(np.vdot(flat, flat))
 
     @contextmanager
