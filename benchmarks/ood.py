@@ -23,13 +23,21 @@ from sklearn_onlinegauss import OnlineGaussianClassifier
 
 
 def batches(n, d, K, size, seed=0):
-    """A stream of (X float32, y) batches: K class means plus correlated noise."""
+    """A stream of (X float32, y) batches: K class means plus correlated noise.
+
+    The generator's own arrays are made here, at the call, so that a trace
+    started after it does not count them.
+    """
     rng = np.random.default_rng(seed)
     means = rng.normal(size=(K, d)).astype(np.float32)
     mix = (rng.normal(size=(d, d)) / np.sqrt(d)).astype(np.float32)
-    for _ in range(n // size):
-        y = rng.integers(0, K, size)
-        yield means[y] + rng.standard_normal((size, d), dtype=np.float32) @ mix, y
+
+    def stream():
+        for _ in range(n // size):
+            y = rng.integers(0, K, size)
+            yield means[y] + rng.standard_normal((size, d), dtype=np.float32) @ mix, y
+
+    return stream()
 
 
 def streamed(n, d, K, size):
@@ -70,11 +78,14 @@ def streamed_peak(n, d, K, size):
     """Peak traced memory during the partial_fit calls: state, batch and temporaries.
 
     The peak is reset before each call, so what generating the data costs is
-    not counted; what is alive then (the state, the batch) is.
+    not counted; what is alive then (the state, the batch) is. The target
+    counts the batch as float32 rows; centring a mini-batch makes a float64
+    copy of it, so ``n d`` more doubles are the least a step needs.
     """
     clf, worst = OnlineGaussianClassifier(covariance="shared"), 0
+    stream = batches(n, d, K, size)
     tracemalloc.start()
-    for X, y in batches(n, d, K, size):
+    for X, y in stream:
         tracemalloc.reset_peak()
         clf.partial_fit(X, y, classes=np.arange(K))
         worst = max(worst, tracemalloc.get_traced_memory()[1])
