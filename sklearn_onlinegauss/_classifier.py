@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
 from ._schedules import Rate
-from ._shrinkage import shrink
+from ._shrinkage import oas_shrinkage, shrink
 from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
 from ._threads import blas_threads_for
 
@@ -75,8 +75,11 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         What a class's covariance gets where its data do not determine it
         (see :class:`OnlineGaussian`).
 
-    shrinkage : float in [0, 1], default=None
-        A fixed shrinkage of each covariance toward its mean variance.
+    shrinkage : 'oas' or float in [0, 1], default=None
+        Shrinkage of each covariance toward its mean variance: a fixed
+        intensity, or chosen from the data as :class:`~sklearn.covariance.OAS`
+        does (with each class's weight seen as its sample count; for
+        ``'shared'``, all the weight seen). Full covariances only.
 
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it (``'auto'``: about
@@ -132,7 +135,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         "power_t": [Interval(Real, 0, None, closed="left")],
         "priors": ["array-like", None],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "shrinkage": [None, Interval(Real, 0, 1, closed="both")],
+        "shrinkage": [None, StrOptions({"oas"}), Interval(Real, 0, 1, closed="both")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
 
@@ -238,6 +241,13 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
                 "covariance='shared' is the pooled within-class covariance of "
                 "LinearDiscriminantAnalysis and needs covariance_type='full'."
             )
+        if self.shrinkage == "oas" and (
+            self.covariance_type != "full" or self.learning_rate != "optimal"
+        ):
+            raise InvalidParameterError(
+                "shrinkage='oas' estimates each covariance from all the data seen: it needs "
+                "covariance_type='full' and learning_rate='optimal'."
+            )
         if self.learning_rate == "constant" and self.eta0 >= 1:
             raise InvalidParameterError(
                 f"eta0={self.eta0!r}: learning_rate='constant' replaces the fraction eta0 of "
@@ -302,13 +312,20 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
     def _read(self):
         check_is_fitted(self, "_state")
         structure, state = self._structure(), self._state
-        if self.shrinkage:
-            covariances = state.covariances
-            if self.covariance == "shared":  # one (d, d) covariance
-                covariances = shrink(covariances[None], self.shrinkage)[0]
+        if self.shrinkage is not None:
+            shared = self.covariance == "shared"
+            covariances = state.covariances[None] if shared else state.covariances
+            if self.shrinkage == "oas":
+                counts = [self.t_] if shared else self.class_count_
+                covariances = np.array(
+                    [
+                        shrink(c[None], oas_shrinkage(c, n))[0]
+                        for c, n in zip(covariances, counts, strict=True)
+                    ]
+                )
             else:
                 covariances = shrink(covariances, self.shrinkage)
-            state = state._replace(covariances=covariances)
+            state = state._replace(covariances=covariances[0] if shared else covariances)
         state = structure.regularize(state, self.reg_covar)
         return state, structure.factor(state)
 
@@ -389,10 +406,43 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         state, factor = self._read()
         return self._structure().mahalanobis(state, factor, self._check_X(X))
 
-    def ood_score(self, X):
+    def ood_score(self, X, relative=False):
         """How much each row looks like a class: minus its smallest class Mahalanobis distance.
 
         The Mahalanobis out-of-distribution score (Lee et al., 2018): low for
         rows far from every class, with ``covariance='shared'`` as there.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        relative : bool, default=False
+            The relative Mahalanobis score (Ren et al., 2021): each distance
+            minus the row's distance to one Gaussian of all the data seen
+            (the classes' mixture moments: the mean of the means, the
+            within-class covariance plus the spread of the means), which
+            discounts directions where every class, and the background,
+            varies.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
         """
-        return -self.mahalanobis(X).min(axis=1)
+        distances = self.mahalanobis(X)
+        if relative:
+            distances = distances - self._background_mahalanobis(X)[:, None]
+        return -distances.min(axis=1)
+
+    def _background_mahalanobis(self, X):
+        """Squared distances to the Gaussian of all the data: the classes' pooled moments."""
+        state, _ = self._read()
+        weights = state.weights / state.weights.sum()
+        means = state.locations
+        centre = weights @ means
+        spread = (means - centre) * np.sqrt(weights)[:, None]
+        within = self._structure().to_full(state)
+        covariance = np.tensordot(weights, within, axes=1) + spread.T @ spread
+        full = STRUCTURES["full"]
+        background = full.regularize(
+            full.from_full(centre[None], covariance[None]), self.reg_covar
+        )
+        return full.mahalanobis(background, full.factor(background), self._check_X(X))[:, 0]

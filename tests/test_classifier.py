@@ -173,3 +173,29 @@ def test_dask_fit_of_a_classifier_is_the_fit_on_all_the_data():
             da.from_array(y, chunks=40),
         )
     np.testing.assert_allclose(est.covariance_, whole.covariance_, rtol=1e-10)
+
+
+def test_relative_mahalanobis_subtracts_the_distance_to_all_the_data():
+    X, y = _dataset("wine")
+    clf = OnlineGaussianClassifier(covariance="shared").fit(X, y)
+    background = (X - X.mean(0)) @ np.linalg.inv(np.cov(X.T, bias=True)) * (X - X.mean(0))
+    expected = -(clf.mahalanobis(X) - background.sum(1)[:, None]).min(axis=1)
+    np.testing.assert_allclose(clf.ood_score(X, relative=True), expected, rtol=1e-8)
+
+
+@pytest.mark.parametrize("covariance", ["per-class", "shared"])
+def test_oas_shrinks_each_covariance_as_scikit_learns_oas(covariance):
+    from sklearn.covariance import OAS
+
+    X, y = _dataset("wine")
+    clf = _streamed(OnlineGaussianClassifier(covariance=covariance, shrinkage="oas"), X, y, 7)
+    if covariance == "per-class":
+        for k in range(3):
+            expected = OAS().fit(X[y == k]).covariance_
+            np.testing.assert_allclose(clf.covariances_[k], expected, rtol=1e-9)
+    else:
+        plain = OnlineGaussianClassifier(covariance="shared").fit(X, y).covariance_
+        from sklearn_onlinegauss._shrinkage import oas_shrinkage, shrink
+
+        expected = shrink(plain[None], oas_shrinkage(plain, len(X)))[0]
+        np.testing.assert_allclose(clf.covariance_, expected, rtol=1e-9)
