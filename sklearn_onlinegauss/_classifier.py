@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
-from ._schedules import Rate
+from ._schedules import Rate, check_pooling_rate
 from ._shrinkage import oas_shrinkage, shrink
 from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
-from ._threads import blas_threads_for
+from ._threads import blas_threads_for, natural_step_work
 
 __all__ = ["OnlineGaussianClassifier"]
 
@@ -248,11 +248,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
                 "shrinkage='oas' estimates each covariance from all the data seen: it needs "
                 "covariance_type='full' and learning_rate='optimal'."
             )
-        if self.learning_rate == "constant" and self.eta0 >= 1:
-            raise InvalidParameterError(
-                f"eta0={self.eta0!r}: learning_rate='constant' replaces the fraction eta0 of "
-                "the estimate with each row, and needs eta0 < 1."
-            )
+        check_pooling_rate(self.learning_rate, self.eta0)
 
     def _structure(self):
         return STRUCTURES["tied" if self.covariance == "shared" else self.covariance_type]
@@ -293,8 +289,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             return structure.step(state, Xb, A, retain), False
 
         batch = self._batch_size(len(X), d)
-        work = min(batch, len(X)) * d * d
-        with blas_threads_for(work if work >= 2**16 else None):
+        with blas_threads_for(natural_step_work(min(batch, len(X)), d)):
             carry = stream(start, X, w, batch, None, step, None, None)
         seen = np.bincount(index, weights=w, minlength=K)
         self._state, self.t_, self.n_samples_seen_ = carry.state, carry.t, carry.n_seen

@@ -12,11 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._parametrizations import PARAMETRIZATIONS
-from ._schedules import SCHEDULES, Rate
+from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
-from ._threads import blas_threads_for
+from ._threads import blas_threads_for, natural_step_work
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
@@ -548,16 +548,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _check_settings(self):
         """Refuse the combinations of valid hyperparameters that mean nothing."""
-        if (
-            self.solver == "natural"
-            and self.learning_rate in ("constant", "adaptive")
-            and self.eta0 >= 1
-        ):
-            raise InvalidParameterError(
-                f"eta0={self.eta0!r}: with solver='natural' and learning_rate="
-                f"{self.learning_rate!r}, eta0 is the fraction of the estimate each row "
-                "replaces, and must be below 1 (1 would keep only the last row)."
-            )
+        if self.solver == "natural":
+            check_pooling_rate(self.learning_rate, self.eta0)
         if isinstance(self.shrinkage, str):
             settings = {
                 "solver": (self.solver, "natural"),
@@ -621,10 +613,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         """
         rows = min(self._batch_size(n_samples, n_features), n_samples)
         if self.solver == "natural":
-            # One row is elementwise; below ~65k flops OpenBLAS keeps its
-            # products on one thread anyway (measured: the limit only costs).
-            work = rows * n_features**2
-            return None if rows == 1 or work < 2**16 else work
+            return natural_step_work(rows, n_features)
         return rows * n_features**2 + n_features**3
 
     def _pass(self, solver, X, w, order, eta0, carry):

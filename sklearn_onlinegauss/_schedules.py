@@ -28,7 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SCHEDULES", "Rate"]
+from ._compat import InvalidParameterError
+
+__all__ = ["SCHEDULES", "Rate", "check_pooling_rate"]
 
 
 def _constant_rate(t, eta0, power_t):
@@ -64,6 +66,16 @@ def _invscaling_retention(t_before, w, eta0, power_t):
             direct = (t_before**p - t_after**p) / -p
             integral = np.where(np.isfinite(integral), integral, direct)
     return -eta0 * np.where(np.isnan(integral), np.inf, integral)  # inf - inf: both huge
+
+
+def check_pooling_rate(learning_rate, eta0):
+    """Refuse a constant rate that pooling cannot take: eta0 is a fraction, below 1."""
+    if learning_rate in ("constant", "adaptive") and eta0 >= 1:
+        raise InvalidParameterError(
+            f"eta0={eta0!r}: with the natural step and learning_rate={learning_rate!r}, eta0 "
+            "is the fraction of the estimate each row replaces, and must be below 1 (1 would "
+            "keep only the last row)."
+        )
 
 
 class Schedule(NamedTuple):

@@ -11,7 +11,7 @@ at about a microsecond per call; a lower limit set by the user is kept.
 from contextlib import contextmanager, nullcontext
 from functools import cache
 
-__all__ = ["blas_threads_for"]
+__all__ = ["blas_threads_for", "natural_step_work"]
 
 #: Flops of one batch step (about rows x features**2) from which threads pay.
 THREADED_WORK = 2**22
@@ -24,7 +24,21 @@ def _blas():
     return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
+#: Below this many flops per call OpenBLAS keeps a natural step's products on
+#: one thread anyway (measured at d=10, b=100: the limit only cost time).
+UNTHREADED_WORK = 2**16
+
 _UNLIMITED = nullcontext()
+
+
+def natural_step_work(rows, n_features):
+    """The ``work`` of a natural step on ``rows`` rows, for :func:`blas_threads_for`.
+
+    None where no BLAS call could use a second thread: one row (the step is
+    elementwise), or products too small for OpenBLAS to split.
+    """
+    work = rows * n_features**2
+    return None if rows == 1 or work < UNTHREADED_WORK else work
 
 
 def blas_threads_for(work):
