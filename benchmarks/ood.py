@@ -79,8 +79,8 @@ def streamed_peak(n, d, K, size):
 
     The peak is reset before each call, so what generating the data costs is
     not counted; what is alive then (the state, the batch) is. The target
-    counts the batch as float32 rows; centring a mini-batch makes a float64
-    copy of it, so ``n d`` more doubles are the least a step needs.
+    counts the batch as float32 rows: a step centres them into float64 a
+    buffer of about 2 MB at a time.
     """
     clf, worst = OnlineGaussianClassifier(covariance="shared"), 0
     stream = batches(n, d, K, size)

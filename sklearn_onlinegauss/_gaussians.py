@@ -34,9 +34,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, eigh
 
-from ._linalg import cholesky_lower, solve_lower
+from ._linalg import add_scatter, cholesky_lower, mirror_lower, solve_lower
 
 __all__ = ["STRUCTURES", "Gaussians", "batch_moments", "pool", "step_toward"]
+
+#: Size of the buffer of centred rows a shared-covariance step fills before
+#: each rank update (one component's rows are never split).
+_BUFFER_BYTES = 2**21
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -577,15 +581,23 @@ class Tied(Full):
             sizes = np.full(len(updated), len(X))
         else:
             sizes = np.count_nonzero(weights[:, updated] > 0, axis=0)
-        # One buffer for every class's centred rows and its pull toward the
-        # batch mean: one SYRK, and no copy of the rows but this one (and one
-        # class's rows at a time).
-        R = np.empty((int(sizes.sum()) + len(updated), X.shape[1]))
-        start = 0
+        # The new covariance is built in place, kept S / total + R'R / total,
+        # R the components' centred rows and their pulls toward the batch
+        # means, gathered in a buffer of about 2 MB and added by BLAS syrk
+        # each time it fills: besides the state, one d x d array and the
+        # buffer, whatever the batch size.
+        kept_total, total_weight = kept.sum(), total.sum()
+        d = X.shape[1]
+        covariance = np.multiply(state.covariances, kept_total / total_weight, out=np.empty((d, d)))
+        capacity = max(_BUFFER_BYTES // (8 * d), int(sizes.max()) + 1)
+        R, used = np.empty((min(capacity, int(sizes.sum()) + len(updated)), d)), 0
         for k in updated:
             Xk, w = _rows(X, weights, k)
-            block = R[start : start + len(Xk) + 1]
-            start += len(Xk) + 1
+            if used + len(Xk) + 1 > len(R):
+                add_scatter(covariance, R[:used], 1.0 / total_weight)
+                used = 0
+            block = R[used : used + len(Xk) + 1]
+            used += len(Xk) + 1
             if kept[k] == 0:  # a fresh start at the rows
                 origins[k] = Xk[0]
             _, m, _ = _centred(Xk, w, origins[k], extra_rows=1, out=block)
@@ -600,15 +612,8 @@ class Tied(Full):
             else:
                 block[-1] = 0.0
                 means[k] = m
-        kept_total = kept.sum()
-        if kept_total > 0:  # kept S + R'R, blended in place: kept (S + R'R / kept)
-            R /= math.sqrt(kept_total)
-            covariance = R.T @ R
-            covariance += state.covariances
-            covariance *= kept_total / total.sum()
-        else:
-            covariance = R.T @ R
-            covariance /= total.sum()
+        add_scatter(covariance, R[:used], 1.0 / total_weight)
+        mirror_lower(covariance)
         return Gaussians(total, origins, means, _representable(covariance.trace(), covariance))
 
     def combine(self, a, b):

@@ -64,6 +64,18 @@ def test_tied_is_linear_discriminant_analysis_pooled_covariance(size):
     np.testing.assert_allclose(state.locations, lda.means_, rtol=1e-12)
 
 
+def test_tied_step_wider_than_its_row_buffer_is_exact():
+    # d = 600: the ~2 MB buffer of centred rows holds 436 of them, so one step of
+    # 1500 rows in 7 classes (one of them larger than the buffer) adds it in turns.
+    rng = np.random.default_rng(3)
+    y = np.minimum(rng.integers(0, 9, 1500), 6)  # class 6 has 1/3 of the rows
+    X = rng.normal(size=(7, 600))[y] + rng.normal(size=(1500, 600)) @ rng.normal(size=(600, 600))
+    state = _stream(STRUCTURES["tied"], X, np.eye(7)[y], 7, [700, 800])
+    lda = LinearDiscriminantAnalysis(solver="lsqr", store_covariance=True).fit(X, y)
+    assert np.array_equal(state.covariances, state.covariances.T)
+    np.testing.assert_allclose(state.covariances, lda.covariance_, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("name", PER_COMPONENT)
 def test_soft_weights_give_each_component_its_weighted_moments(name):
     structure = STRUCTURES[name]
