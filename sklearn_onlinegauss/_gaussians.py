@@ -588,7 +588,9 @@ class Tied(Full):
         # buffer, whatever the batch size.
         kept_total, total_weight = kept.sum(), total.sum()
         d = X.shape[1]
-        covariance = np.multiply(state.covariances, kept_total / total_weight, out=np.empty((d, d)))
+        covariance = np.multiply(
+            state.covariances, kept_total / total_weight, out=np.empty((d, d))
+        )
         capacity = max(_BUFFER_BYTES // (8 * d), int(sizes.max()) + 1)
         R, used = np.empty((min(capacity, int(sizes.sum()) + len(updated)), d)), 0
         for k in updated:
