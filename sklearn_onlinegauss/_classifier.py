@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
 from ._schedules import Rate, check_pooling_rate
-from ._shrinkage import oas_shrinkage, shrink
+from ._shrinkage import (
+    FourthMoments,
+    centred_fourth_moment,
+    ledoit_wolf_shrinkage,
+    oas_shrinkage,
+    pool_labelled_fourth_moments,
+    shrink,
+)
+from ._solvers import TrackedState
 from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 
@@ -20,6 +28,7 @@ __all__ = ["OnlineGaussianClassifier"]
 #: What a fitting call sets, restored as it was if the call fails.
 _FITTED = (
     "_state",
+    "_fourth",
     "classes_",
     "class_count_",
     "t_",
@@ -75,11 +84,20 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         What a class's covariance gets where its data do not determine it
         (see :class:`OnlineGaussian`).
 
-    shrinkage : 'oas' or float in [0, 1], default=None
-        Shrinkage of each covariance toward its mean variance: a fixed
-        intensity, or chosen from the data as :class:`~sklearn.covariance.OAS`
-        does (with each class's weight seen as its sample count; for
-        ``'shared'``, all the weight seen). Full covariances only.
+    shrinkage : {'ledoit-wolf', 'oas'} or float in [0, 1], default=None
+        Shrinkage of each covariance toward its mean variance, for classes
+        with few rows for their features: a fixed intensity (any
+        structure), or chosen from the data as
+        :class:`~sklearn.covariance.LedoitWolf` or
+        :class:`~sklearn.covariance.OAS` do on each class's rows, exactly, in
+        one pass for any chunking (with each class's weight seen as its
+        sample count). These two need ``covariance_type='full'`` and
+        ``learning_rate='optimal'``. ``'oas'`` also shrinks the shared
+        covariance, as OAS on the class-centred rows; ``'ledoit-wolf'`` is
+        per class only (its sums about a pooled covariance would need every
+        class's own covariance, which ``'shared'`` does not keep), and
+        gathers two more sums per class while fitting (``O(n_features)`` per
+        row), so it must be set before fitting.
 
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it (``'auto'``: about
@@ -135,7 +153,11 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         "power_t": [Interval(Real, 0, None, closed="left")],
         "priors": ["array-like", None],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "shrinkage": [None, StrOptions({"oas"}), Interval(Real, 0, 1, closed="both")],
+        "shrinkage": [
+            None,
+            StrOptions({"ledoit-wolf", "oas"}),
+            Interval(Real, 0, 1, closed="both"),
+        ],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
 
@@ -241,12 +263,19 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
                 "covariance='shared' is the pooled within-class covariance of "
                 "LinearDiscriminantAnalysis and needs covariance_type='full'."
             )
-        if self.shrinkage == "oas" and (
+        if isinstance(self.shrinkage, str) and (
             self.covariance_type != "full" or self.learning_rate != "optimal"
         ):
             raise InvalidParameterError(
-                "shrinkage='oas' estimates each covariance from all the data seen: it needs "
-                "covariance_type='full' and learning_rate='optimal'."
+                f"shrinkage={self.shrinkage!r} estimates each covariance from all the data "
+                "seen: it needs covariance_type='full' and learning_rate='optimal'."
+            )
+        if self.shrinkage == "ledoit-wolf" and self.covariance == "shared":
+            raise InvalidParameterError(
+                "shrinkage='ledoit-wolf' is per class: the Ledoit-Wolf intensity of the "
+                "shared covariance needs every class's own covariance, which "
+                "covariance='shared' does not keep. Use shrinkage='oas' (OAS of the "
+                "class-centred rows) or a fixed intensity."
             )
         check_pooling_rate(self.learning_rate, self.eta0)
 
@@ -274,11 +303,16 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             return self
         structure = self._structure()
         K, d = len(self.classes_), X.shape[1]
+        state = self._state if not first else structure.empty(K, d)
+        gather = self.shrinkage == "ledoit-wolf"  # Ledoit-Wolf's sums, per class
+        if gather:
+            fourth = FourthMoments(np.zeros((K, d)), np.zeros(K))
+            state = TrackedState(state, fourth if first else self._gathered_fourth())
         if first:
-            start = Carry(structure.empty(K, d), None, 0.0, 0, 0)
+            start = Carry(state, None, 0.0, 0, 0)
             counts = np.zeros(K)
         else:
-            start = Carry(self._state, None, self.t_, self.n_samples_seen_, 0)
+            start = Carry(state, None, self.t_, self.n_samples_seen_, 0)
             counts = self.class_count_
         rate = Rate(self.learning_rate, self.eta0, self.power_t)
 
@@ -286,13 +320,22 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             weights, retain = rate.pooling(t, wb, len(Xb))
             A = np.zeros((len(Xb), K))  # each row weighs on its own class only
             A[np.arange(len(Xb)), index[rows]] = weights
-            return structure.step(state, Xb, A, retain), False
+            if not gather:
+                return structure.step(state, Xb, A, retain), False
+            gaussians = structure.step(state.gaussians, Xb, A, retain)
+            fourth = pool_labelled_fourth_moments(state.fourth, Xb, A, index[rows], gaussians)
+            return TrackedState(gaussians, fourth), False
 
         batch = self._batch_size(len(X), d)
         with blas_threads_for(natural_step_work(min(batch, len(X)), d)):
             carry = stream(start, X, w, batch, None, step, None, None)
         seen = np.bincount(index, weights=w, minlength=K)
-        self._state, self.t_, self.n_samples_seen_ = carry.state, carry.t, carry.n_seen
+        state = carry.state
+        if gather:
+            state, self._fourth = state
+        else:  # sums that did not see these rows must not be read later
+            self.__dict__.pop("_fourth", None)
+        self._state, self.t_, self.n_samples_seen_ = state, carry.t, carry.n_seen
         self.class_count_ = counts + seen
         self._validated_params = params
         return self
@@ -302,6 +345,16 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             return self.batch_size
         return max(1000, 2**18 // n_features)
 
+    def _gathered_fourth(self):
+        """Ledoit-Wolf's sums per class, or an error if the fit did not gather them."""
+        fourth = getattr(self, "_fourth", None)
+        if fourth is None:
+            raise ValueError(
+                "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
+                "classifier was fitted without it: refit with shrinkage='ledoit-wolf' set."
+            )
+        return fourth
+
     # -- reading ---------------------------------------------------------------
 
     def _read(self):
@@ -310,12 +363,12 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         if self.shrinkage is not None:
             shared = self.covariance == "shared"
             covariances = state.covariances[None] if shared else state.covariances
-            if self.shrinkage == "oas":
+            if isinstance(self.shrinkage, str):
                 counts = [self.t_] if shared else self.class_count_
                 covariances = np.array(
                     [
-                        shrink(c[None], oas_shrinkage(c, n))[0]
-                        for c, n in zip(covariances, counts, strict=True)
+                        shrink(c[None], self._intensity(k, c, n))[0]
+                        for k, (c, n) in enumerate(zip(covariances, counts, strict=True))
                     ]
                 )
             else:
@@ -323,6 +376,18 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             state = state._replace(covariances=covariances[0] if shared else covariances)
         state = structure.regularize(state, self.reg_covar)
         return state, structure.factor(state)
+
+    def _intensity(self, k, covariance, n_samples):
+        """The shrinkage intensity of class ``k`` (or the shared covariance) from the data."""
+        if self.shrinkage == "oas":
+            return oas_shrinkage(covariance, n_samples)
+        if n_samples == 0:  # a class not seen yet
+            return 0.0
+        fourth = self._gathered_fourth()
+        centred = centred_fourth_moment(
+            FourthMoments(fourth.m3[k], fourth.m4[k]), self._state.means[k], covariance
+        )
+        return ledoit_wolf_shrinkage(covariance, n_samples, centred)
 
     @property
     def priors_(self):

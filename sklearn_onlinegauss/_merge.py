@@ -6,7 +6,7 @@ from ._averaging import Averaged
 from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._gaussians import Gaussians, pool
-from ._shrinkage import combine_fourth_moments
+from ._shrinkage import FourthMoments, combine_fourth_moments
 from ._solvers import EuclideanState, Natural, TrackedState, WarmupState
 from ._streaming import Carry
 
@@ -109,11 +109,19 @@ def _merge_classifiers(estimators):
             raise ValueError(f"estimators[{i}] has another number of features.")
     structure = first._structure()
     total = sum(est.t_ for est in estimators)
-    state = None
+    gathered = first.shrinkage == "ledoit-wolf"
+    state = fourth = None
     for est in estimators:
         scaled = est._state._replace(weights=est._state.weights * (est.t_ / total))
-        state = scaled if state is None else structure.combine(state, scaled)
+        if state is None:
+            state, fourth = scaled, gathered and est._gathered_fourth()
+            continue
+        if gathered:
+            fourth = _combine_class_fourth(fourth, state, est._gathered_fourth(), scaled)
+        state = structure.combine(state, scaled)
     merged = OnlineGaussianClassifier(**first.get_params())
+    if gathered:
+        merged._fourth = fourth
     merged.classes_ = first.classes_.copy()
     merged.n_features_in_ = first.n_features_in_
     if hasattr(first, "feature_names_in_"):
@@ -123,6 +131,29 @@ def _merge_classifiers(estimators):
     merged.class_count_ = sum(est.class_count_ for est in estimators)
     merged._validated_params = merged._param_values()
     return merged
+
+
+def _combine_class_fourth(a, a_state, b, b_state):
+    """Ledoit-Wolf's per-class sums of two classifiers' states, pooled class by class."""
+    m3, m4 = a.m3.copy(), a.m4.copy()
+    for k in np.flatnonzero(b_state.weights > 0):
+        if a_state.weights[k] == 0:
+            m3[k], m4[k] = b.m3[k], b.m4[k]
+            continue
+        one = slice(k, k + 1)
+        eta = b_state.weights[k] / (a_state.weights[k] + b_state.weights[k])
+        m3[k], m4[k] = combine_fourth_moments(
+            FourthMoments(a.m3[k], a.m4[k]),
+            _component(a_state, one),
+            FourthMoments(b.m3[k], b.m4[k]),
+            _component(b_state, one),
+            eta,
+        )
+    return FourthMoments(m3, m4)
+
+
+def _component(state, one):
+    return Gaussians(*(field[one] for field in state))
 
 
 def _check_compatible(estimators):

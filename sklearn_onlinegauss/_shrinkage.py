@@ -25,6 +25,7 @@ __all__ = [
     "combine_fourth_moments",
     "ledoit_wolf_shrinkage",
     "oas_shrinkage",
+    "pool_labelled_fourth_moments",
     "shrink",
 ]
 
@@ -50,6 +51,24 @@ def batch_fourth_moments(X, w, origin):
 def pool_fourth_moments(old, new, eta):
     """Pool ``old`` with ``new`` (about the same origin) at rate ``eta``."""
     return FourthMoments(old.m3 + eta * (new.m3 - old.m3), old.m4 + eta * (new.m4 - old.m4))
+
+
+def pool_labelled_fourth_moments(old, X, weights, labels, gaussians):
+    """Each component's :class:`FourthMoments` (``m3`` (K, d), ``m4`` (K,)) after a step.
+
+    Row ``i`` weighed ``weights[i, labels[i]]`` on its component only (one
+    Gaussian per class); ``gaussians`` is the state after the step, whose
+    origins the sums are about and whose weights give each component's rate.
+    """
+    Y = X - gaussians.origins[labels]
+    squares = np.einsum("ij,ij->i", Y, Y)
+    gained = weights.sum(axis=0)
+    seen = gained > 0
+    eta = np.divide(gained, gaussians.weights, out=np.zeros_like(gained), where=seen)
+    scale = np.divide(eta, gained, out=np.zeros_like(gained), where=seen)
+    m3 = old.m3 * (1.0 - eta)[:, None] + scale[:, None] * (weights.T @ (squares[:, None] * Y))
+    m4 = old.m4 * (1.0 - eta) + scale * (weights.T @ (squares * squares))
+    return FourthMoments(m3, m4)
 
 
 def centred_fourth_moment(fourth, mean, covariance):

@@ -17,7 +17,11 @@ from sklearn_onlinegauss import OnlineGaussianClassifier
 
 
 @parametrize_with_checks(
-    [OnlineGaussianClassifier(), OnlineGaussianClassifier(covariance="shared")]
+    [
+        OnlineGaussianClassifier(),
+        OnlineGaussianClassifier(covariance="shared"),
+        OnlineGaussianClassifier(shrinkage="ledoit-wolf"),
+    ]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -199,3 +203,44 @@ def test_oas_shrinks_each_covariance_as_scikit_learns_oas(covariance):
 
         expected = shrink(plain[None], oas_shrinkage(plain, len(X)))[0]
         np.testing.assert_allclose(clf.covariance_, expected, rtol=1e-9)
+
+
+def test_ledoit_wolf_shrinks_each_class_as_scikit_learns_ledoit_wolf():
+    from sklearn.covariance import LedoitWolf
+
+    from sklearn_onlinegauss import merge
+
+    X, y = _dataset("wine")
+    X = X + 1e4  # the sums are about each class's first row: exact far from 0
+    streamed = _streamed(OnlineGaussianClassifier(shrinkage="ledoit-wolf"), X, y, 7)
+    parts = [
+        OnlineGaussianClassifier(shrinkage="ledoit-wolf").partial_fit(
+            X[r], y[r], classes=[0, 1, 2]
+        )
+        for r in np.array_split(np.random.default_rng(2).permutation(len(X)), 3)
+    ]
+    for clf in (streamed, merge(parts)):
+        for k in range(3):
+            expected = LedoitWolf().fit(X[y == k]).covariance_
+            np.testing.assert_allclose(clf.covariances_[k], expected, rtol=1e-9)
+
+
+def test_ledoit_wolf_needs_its_sums_and_a_covariance_per_class():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _dataset("iris")
+    with pytest.raises(InvalidParameterError, match="per class"):
+        OnlineGaussianClassifier(covariance="shared", shrinkage="ledoit-wolf").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="covariance_type='full'"):
+        OnlineGaussianClassifier(covariance_type="diag", shrinkage="ledoit-wolf").fit(X, y)
+    clf = OnlineGaussianClassifier(shrinkage="ledoit-wolf").fit(X, y)
+    before = clf.covariances_
+    clf.set_params(shrinkage=None).partial_fit(X[:10], y[:10])  # these rows miss the sums
+    clf.set_params(shrinkage="ledoit-wolf")
+    with pytest.raises(ValueError, match="refit with shrinkage='ledoit-wolf'"):
+        _ = clf.covariances_
+    with pytest.raises(ValueError, match="refit with shrinkage='ledoit-wolf'"):
+        clf.partial_fit(X, y)
+    assert clf.set_params(shrinkage=None).n_samples_seen_ == len(X) + 10
+    refit = clf.set_params(shrinkage="ledoit-wolf").fit(X, y)
+    np.testing.assert_array_equal(refit.covariances_, before)
