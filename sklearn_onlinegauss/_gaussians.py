@@ -388,15 +388,29 @@ _TINIEST_VARIANCE = 1e-290
 _TINIEST_VALUE = 1e-140
 
 
+def _magnitudes(state):
+    """The size of each component's values in each feature, shape (K, d).
+
+    The larger of the mean's and the origin's (a row of the data): where
+    the estimate has decayed toward 0 (a feature stuck at 0 under a
+    forgetting schedule, a component's tiny responsibilities), the origin
+    still gives the scale the feature's values have had.
+    """
+    return np.maximum(np.abs(state.locations), np.abs(state.origins))
+
+
 def _numerically_constant(variances, magnitudes):
     """Features whose spread is zero, or a few roundings of values of that magnitude.
 
-    A ValueError for features whose scale float64 cannot square: a variance
-    near underflow, or none at all for values too small to tell (data of
-    scale 1e-160 would otherwise be taken for constant, silently).
+    A ValueError for features whose scale float64 cannot square: values
+    too small to tell (data of scale 1e-160 would otherwise be taken for
+    constant, silently), with a variance near underflow or none at all. A
+    variance that decayed toward 0 in values of normal size (``magnitudes``)
+    is rounding of them: constant.
     """
-    tiny = (variances > 0) & (variances < _TINIEST_VARIANCE)
-    tiny |= (variances == 0) & (magnitudes > 0) & (magnitudes < _TINIEST_VALUE)
+    small = magnitudes < _TINIEST_VALUE
+    tiny = small & (variances > 0) & (variances < _TINIEST_VARIANCE)
+    tiny |= small & (variances == 0) & (magnitudes > 0)
     if tiny.any():
         k = np.flatnonzero(np.ravel(tiny))[0]
         value = np.ravel(np.broadcast_to(magnitudes, tiny.shape))[k]
@@ -508,8 +522,8 @@ class Full(_Structure):
 
     def regularize(self, state, reg_covar):
         pairs = [
-            (c, _regularize_matrix(np.abs(m), c, reg_covar))
-            for m, c in zip(state.locations, state.covariances, strict=True)
+            (c, _regularize_matrix(m, c, reg_covar))
+            for m, c in zip(_magnitudes(state), state.covariances, strict=True)
         ]
         if all(new is old for old, new in pairs):
             return state
@@ -643,7 +657,7 @@ class Tied(Full):
         return np.broadcast_to(state.covariances, (len(state.means), *state.covariances.shape))
 
     def regularize(self, state, reg_covar):
-        magnitudes = np.abs(state.locations).max(axis=0)
+        magnitudes = _magnitudes(state).max(axis=0)
         covariance = _regularize_matrix(magnitudes, state.covariances, reg_covar)
         return state if covariance is state.covariances else state._replace(covariances=covariance)
 
@@ -729,15 +743,15 @@ class Diag(_Structure):
             return state
         d = state.means.shape[1]
         variances = self._per_feature(state.covariances, d)
-        constant = _numerically_constant(variances, self._magnitudes(state.locations))
+        constant = _numerically_constant(variances, self._magnitudes(state))
         if not constant.any():
             return state
         filled = np.where(constant, np.maximum(variances, reg_covar), variances)
         return state._replace(covariances=self._from_per_feature(filled))
 
     @staticmethod
-    def _magnitudes(locations):
-        return np.abs(locations)
+    def _magnitudes(state):
+        return _magnitudes(state)
 
     def factor(self, state):
         """Standard deviations, of the covariances' shape; a ValueError if one is not positive."""
@@ -808,10 +822,10 @@ class Spherical(Diag):
         return values.mean(axis=1)
 
     @staticmethod
-    def _magnitudes(locations):
+    def _magnitudes(state):
         """One variance for all features: rounding of the largest of them."""
-        largest = np.abs(locations).max(axis=1, keepdims=True)
-        return np.broadcast_to(largest, locations.shape)
+        magnitudes = _magnitudes(state)
+        return np.broadcast_to(magnitudes.max(axis=1, keepdims=True), magnitudes.shape)
 
 
 #: Public name of each covariance structure -> its operations.

@@ -90,6 +90,19 @@ def test_one_feature_too_small_to_square_is_named():
         OnlineGaussian().fit(Y)
 
 
+@pytest.mark.parametrize("stuck", [1000, 6400, 7000])
+def test_a_feature_stuck_at_zero_under_forgetting_stays_readable(stuck):
+    # A sensor reads 1, then exactly 0: under a constant rate its variance decays
+    # toward underflow (0.9 ** 6400 ~ 1e-293), which is rounding of its values,
+    # not data too small to square: it is filled like a constant feature.
+    Y = np.random.default_rng(0).normal(size=(stuck + 10, 2))
+    Y[:, 1] = 0.0
+    Y[:10, 1] = 1.0
+    est = OnlineGaussian(learning_rate="constant", eta0=0.1).partial_fit(Y)
+    assert est.covariance_[1, 1] == est.reg_covar
+    assert_valid_gaussian(est, Y)
+
+
 def test_small_but_squarable_data_are_fitted_exactly():
     est = OnlineGaussian().fit(X * 1e-100)
     np.testing.assert_allclose(est.covariance_, np.cov(X.T, bias=True) * 1e-200, rtol=1e-10)
