@@ -3,7 +3,15 @@
 from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._merge import merge
+from ._mixture import OnlineGaussianMixture
 from ._persist import load_model, save_model
 
-__all__ = ["OnlineGaussian", "OnlineGaussianClassifier", "load_model", "merge", "save_model"]
+__all__ = [
+    "OnlineGaussian",
+    "OnlineGaussianClassifier",
+    "OnlineGaussianMixture",
+    "load_model",
+    "merge",
+    "save_model",
+]
 __version__ = "0.2.0"
