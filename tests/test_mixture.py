@@ -139,6 +139,9 @@ def test_a_component_without_data_is_kept_and_reported():
     model = OnlineGaussianMixture(2, means_init=far, init_size=500)
     with pytest.warns(ConvergenceWarning, match=r"Components \[1\] hold less than one row"):
         _stream(model, X, 100)
+    with warnings.catch_warnings():  # said once, when it happens
+        warnings.simplefilter("error")
+        model.partial_fit(X[:100])
     assert model.weights_[1] == 0.0
     _assert_valid(model, X)
     np.testing.assert_array_equal(model.predict(X), 0)
