@@ -235,27 +235,22 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
     def _validated_fit(self, X, y, classes, sample_weight, params, reset):
         """Validate the settings, then learn; ``reset``: start afresh (``fit``)."""
         self._check_settings()
-        fitted = {k: v for k, v in vars(self).items() if k in _FITTED}
-        if reset:
-            for name in fitted:
-                del self.__dict__[name]
-            classes = np.unique(column_or_1d(y, warn=True))
         try:
-            if not hasattr(self, "_state"):
-                _check_partial_fit_first_call(self, classes)
-            elif classes is not None and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes={classes!r} is not the classes_ of the first call, "
-                    f"{self.classes_!r}."
-                )
-            return self._update(X, y, sample_weight, params)
-        except BaseException as exc:
-            for name in _FITTED:  # a failed call leaves what was there
-                self.__dict__.pop(name, None)
-            self.__dict__.update(fitted)
-            if isinstance(exc, NothingToLearn):  # a first call of zero weight
-                return self
-            raise
+            with self._kept_on_error(_FITTED) as fitted:
+                if reset:
+                    for name in fitted:
+                        del self.__dict__[name]
+                    classes = np.unique(column_or_1d(y, warn=True))
+                if not hasattr(self, "_state"):
+                    _check_partial_fit_first_call(self, classes)
+                elif classes is not None and not np.array_equal(classes, self.classes_):
+                    raise ValueError(
+                        f"classes={classes!r} is not the classes_ of the first call, "
+                        f"{self.classes_!r}."
+                    )
+                return self._update(X, y, sample_weight, params)
+        except NothingToLearn:  # a first call of zero weight: nothing was there
+            return self
 
     def _check_settings(self):
         if self.covariance == "shared" and self.covariance_type != "full":

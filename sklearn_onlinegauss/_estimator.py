@@ -395,7 +395,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             self._check_same_structure()
             width = self.n_features_in_
         solver = self._make_solver()
-        with self._input_attributes_kept_on_error():
+        with self._kept_on_error():
             if warm:  # the features must be the state's: same count, same names
                 try:
                     X, w = self._validate_input(X, sample_weight, reset=False)
@@ -508,7 +508,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             self._check_same_structure()
         solver = self._make_solver()
         try:
-            with self._input_attributes_kept_on_error(active=not hasattr(self, "n_features_in_")):
+            with self._kept_on_error(active=not hasattr(self, "n_features_in_")):
                 return self._update(X, sample_weight, solver, params)
         except NothingToLearn:  # a first call of zero weight: nothing recorded
             return self

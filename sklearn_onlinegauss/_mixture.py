@@ -3,7 +3,6 @@
 import copy
 import math
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -301,7 +300,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     def _fit(self, X):
         check_pooling_rate(self.learning_rate, self.eta0)
         warm = self.warm_start and hasattr(self, "_state")
-        with self._kept_on_error():
+        with self._kept_on_error(_FITTED):
             X = self._check_X(X, reset=not warm)
             rng = copy.deepcopy(check_random_state(self.random_state))
             start = self._learned() if warm else _Learned(None, None)
@@ -370,25 +369,13 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _partial_fit(self, X):
         first = not hasattr(self, "_state")
-        with self._kept_on_error():
+        with self._kept_on_error(_FITTED):
             X = self._check_X(X, reset=first)
             start = _Learned(None, None) if first else self._learned()
             rng = check_random_state(self.random_state)
             learned, lower_bound = self._learn(X, start, rng)
             self._commit(learned, getattr(self, "n_iter_", 0) + 1, [lower_bound], False)
         return self
-
-    @contextmanager
-    def _kept_on_error(self):
-        """A failed call leaves the estimator as it was."""
-        fitted = {k: v for k, v in vars(self).items() if k in _FITTED}
-        try:
-            yield
-        except BaseException:
-            for name in _FITTED:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(fitted)
-            raise
 
     def _learn(self, X, learned, rng):
         """``learned`` after the rows ``X``: ``(learned, mean log-likelihood)``.

@@ -235,21 +235,21 @@ class StreamingMixin:
         return math.isfinite(np.vdot(flat, flat))
 
     @contextmanager
-    def _input_attributes_kept_on_error(self, active=True):
-        """Undo what validate_data recorded (width, names) if the call then fails.
+    def _kept_on_error(self, names=_INPUT_ATTRIBUTES, active=True):
+        """Undo what the call set of the attributes ``names`` if it then fails.
 
-        Everything else a call changes is assigned at its end, in one commit.
+        By default those ``validate_data`` records (width, names); estimators
+        that assign the rest at the end of a call, in one commit, need no
+        more. Yields the attributes as they were.
         """
         if not active:
-            yield
+            yield {}
             return
-        before = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
+        before = {k: v for k, v in vars(self).items() if k in names}
         try:
-            yield
+            yield before
         except BaseException:
-            for name in _INPUT_ATTRIBUTES:
-                if name in before:
-                    setattr(self, name, before[name])
-                else:
-                    self.__dict__.pop(name, None)
+            for name in names:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(before)
             raise
