@@ -4,9 +4,11 @@ from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._merge import merge
 from ._mixture import OnlineGaussianMixture
+from ._outlier import OnlineEllipticEnvelope
 from ._persist import load_model, save_model
 
 __all__ = [
+    "OnlineEllipticEnvelope",
     "OnlineGaussian",
     "OnlineGaussianClassifier",
     "OnlineGaussianMixture",

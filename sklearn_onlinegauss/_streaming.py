@@ -240,16 +240,18 @@ class StreamingMixin:
 
         By default those ``validate_data`` records (width, names); estimators
         that assign the rest at the end of a call, in one commit, need no
-        more. Yields the attributes as they were.
+        more. ``names=None``: every attribute. Yields the attributes as they
+        were.
         """
         if not active:
             yield {}
             return
-        before = {k: v for k, v in vars(self).items() if k in names}
+        everything = names is None
+        before = {k: v for k, v in vars(self).items() if everything or k in names}
         try:
             yield before
         except BaseException:
-            for name in names:
+            for name in list(vars(self)) if everything else names:
                 self.__dict__.pop(name, None)
             self.__dict__.update(before)
             raise

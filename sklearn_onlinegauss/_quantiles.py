@@ -1,0 +1,92 @@
+"""Quantiles of a stream's squared Mahalanobis distances in constant memory.
+
+Each row is scored by the Gaussian right after it joined the estimate: an
+in-sample squared distance ``D`` under the maximum-likelihood estimate of
+``n`` rows in ``d`` dimensions, for which ``D / (n - 1)`` follows
+``Beta(d / 2, (n - d - 1) / 2)`` when the rows are Gaussian. Rows scored
+early, by a Gaussian of few rows, have distances squeezed toward that
+bound; so each distance is kept as its upper-tail probability ``p`` under
+that law (``n`` the effective number of rows at the time), which does not
+depend on ``n``, and a quantile of ``p`` is read back as a distance with the
+current ``n``. For Gaussian rows this makes the stream's rows exchangeable
+whatever ``n`` was when they were scored; for others it keeps each row's rank
+among the rows of its time, and the threshold the ``contamination`` fraction
+of the stream, while large ``n`` makes the map the identity.
+
+The ``p`` are kept in a weighted histogram of ``v = -ln p`` over bins
+evenly spaced in ``log v`` from ``1e-8`` to ``1e5``: 8192 bins, each 0.37%
+of ``v`` wide, so a quantile is read to ``0.0037 v`` in ``ln p`` (1.7% of
+``p`` at ``p = 0.01``; heavy tails, where ``p`` underflows, land in the last
+bin). It pools like the Gaussian it scores: before
+a batch joins, it keeps ``retain`` of its mass and each row brings the
+weight the schedule gives it (``Rate.pooling``), so it forgets at the
+Gaussian's rate; its sum of squared weights gives the effective number of
+rows, ``1 / sum w**2`` (exactly ``t`` for ``'optimal'``).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.stats import beta, chi2
+
+__all__ = ["DistanceHistogram", "pool_distances", "upper_quantile"]
+
+_LOWEST, _DECADES, _BINS = -8.0, 13.0, 8192
+_PER_DECADE = _BINS / _DECADES
+
+
+class DistanceHistogram(NamedTuple):
+    """Mass over ``log10(-ln p)`` bins, and the sum of the squared pooling weights."""
+
+    mass: np.ndarray
+    squares: float
+
+    @classmethod
+    def empty(cls):
+        return cls(np.zeros(_BINS), 0.0)
+
+    @property
+    def effective_rows(self):
+        return 1.0 / self.squares if self.squares > 0 else 0.0
+
+
+def pool_distances(histogram, distances, n_features, weights, retain):
+    """The histogram with the rows' in-sample squared ``distances`` pooled in.
+
+    ``weights`` (a float, or one per row) and ``retain`` are the rows' and
+    the old mass's pooling shares, as :meth:`~._schedules.Rate.pooling`
+    gives for the rows that the Gaussian scoring them has just learned.
+    """
+    weights = np.broadcast_to(weights, distances.shape)
+    squares = histogram.squares * retain**2 + float(weights @ weights)
+    with np.errstate(divide="ignore"):
+        v = -np.log(_tail(distances, n_features, 1.0 / squares))
+        position = (np.log10(v) - _LOWEST) * _PER_DECADE
+    index = np.clip(np.nan_to_num(position, neginf=0.0), 0, _BINS - 1).astype(np.intp)
+    added = np.bincount(index, weights=weights, minlength=_BINS)
+    return DistanceHistogram(histogram.mass * retain + added, squares)
+
+
+def upper_quantile(histogram, fraction, n_features):
+    """The squared distance beyond which ``fraction`` of the stream's mass lies."""
+    mass = histogram.mass  # bin 0 holds p near 1, the last bin the smallest p
+    beyond = mass[::-1].cumsum()[::-1] - mass  # mass in the bins past each one
+    target = fraction * mass.sum()
+    b = int(np.flatnonzero(beyond + mass >= target)[-1])
+    position = b + 1 - (target - beyond[b]) / mass[b]  # uniform within the bin
+    p = np.exp(-(10.0 ** (_LOWEST + position / _PER_DECADE)))
+    return _distance(p, n_features, histogram.effective_rows)
+
+
+def _tail(distances, d, n):
+    """Upper-tail probability of each in-sample squared distance among ``n`` rows."""
+    if n <= d + 1:  # a Gaussian of so few rows is singular: its distances say nothing
+        return np.full(distances.shape, 0.5)
+    return beta.sf(np.clip(distances / (n - 1), 0.0, 1.0), d / 2, (n - d - 1) / 2)
+
+
+def _distance(p, d, n):
+    """The in-sample squared distance among ``n`` rows with upper-tail probability ``p``."""
+    if n <= d + 1:
+        return float(chi2.isf(p, d))
+    return float((n - 1) * beta.isf(p, d / 2, (n - d - 1) / 2))

@@ -1,0 +1,161 @@
+"""OnlineEllipticEnvelope: the threshold it learns, against EllipticEnvelope's rule."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
+from sklearn.datasets import load_breast_cancer
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_onlinegauss import OnlineEllipticEnvelope, OnlineGaussian
+from sklearn_onlinegauss._quantiles import DistanceHistogram, pool_distances, upper_quantile
+
+
+@parametrize_with_checks([OnlineEllipticEnvelope(), OnlineEllipticEnvelope(learn_outliers=False)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _gaussian(n, d, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) + 5.0
+
+
+def _batch_rule(train, X, contamination):
+    """EllipticEnvelope's rule on the maximum-likelihood Gaussian of all of ``train``."""
+    empirical = EmpiricalCovariance().fit(train)
+    offset = np.percentile(-empirical.mahalanobis(train), 100 * contamination)
+    return np.where(-empirical.mahalanobis(X) >= offset, 1, -1)
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.05, 0.1])
+@pytest.mark.parametrize("d", [2, 10])
+def test_streamed_gaussian_rows_are_flagged_at_the_contamination(contamination, d):
+    # 1e4 rows in batches of 100; the quantile's standard error is at most
+    # sqrt(0.1 * 0.9 / 1e4) = 0.3 points, the tolerance (1 point) over 3 of them.
+    X = _gaussian(10_000, d, seed=d)
+    detector = OnlineEllipticEnvelope(contamination=contamination)
+    for chunk in np.array_split(X, 100):
+        detector.partial_fit(chunk)
+    flagged = np.mean(detector.predict(X) == -1)
+    assert abs(flagged - contamination) <= 0.01
+    assert np.mean(detector.predict(X) == _batch_rule(X, X, contamination)) >= 0.99
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.05, 0.1])
+@pytest.mark.parametrize("scale", [3.0, 0.3])
+def test_a_constant_rate_recalibrates_after_the_scale_shifts(contamination, scale):
+    # eta0 = 0.001 keeps about 2000 rows: the threshold's and the measured
+    # fraction's standard errors are then 0.7 and 0.5 points at most.
+    rng = np.random.default_rng(int(scale * 10) + int(contamination * 100))
+    eta0 = 0.001
+    detector = OnlineEllipticEnvelope(
+        contamination=contamination, learning_rate="constant", eta0=eta0
+    )
+    for _ in range(100):
+        detector.partial_fit(rng.normal(size=(100, 5)))
+    for _ in range(int(10 / eta0) // 100):  # 10 / eta0 rows after the shift
+        detector.partial_fit(scale * rng.normal(size=(100, 5)))
+    flagged = []
+    for _ in range(40):  # then score, and learn, 4000 rows as they come
+        X = scale * rng.normal(size=(100, 5))
+        flagged.append(detector.predict(X) == -1)
+        detector.partial_fit(X)
+    assert abs(np.mean(flagged) - contamination) <= 0.02
+
+
+def test_heavy_tailed_stream_agrees_with_the_batch_rule():
+    rng = np.random.default_rng(0)
+    X = rng.standard_t(4, size=(20_000, 10)) @ rng.normal(size=(10, 10))
+    for contamination in (0.01, 0.05, 0.1):
+        detector = OnlineEllipticEnvelope(contamination=contamination)
+        for chunk in np.array_split(X, 200):
+            detector.partial_fit(chunk)
+        assert np.mean(detector.predict(X) == _batch_rule(X, X, contamination)) >= 0.99
+        assert abs(np.mean(detector.predict(X) == -1) - contamination) <= 0.01
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.025, 0.05, 0.1])
+def test_breast_cancer_against_elliptic_envelope(contamination):
+    X, y = load_breast_cancer(return_X_y=True)
+    benign = X[y == 1]
+    ours = OnlineEllipticEnvelope(contamination=contamination).fit(benign)
+    theirs = EllipticEnvelope(support_fraction=1, contamination=contamination, random_state=0).fit(
+        benign
+    )
+    assert roc_auc_score(y, ours.score_samples(X)) >= roc_auc_score(y, theirs.score_samples(X))
+    assert np.mean(ours.predict(X) == _batch_rule(benign, X, contamination)) >= 0.99
+    assert abs(np.mean(ours.predict(benign) == -1) - contamination) <= 1 / len(benign) + 0.003
+
+
+def test_decision_function_score_samples_and_offset():
+    X = _gaussian(3000, 3, seed=1)
+    detector = OnlineEllipticEnvelope(contamination=0.05).fit(X)
+    np.testing.assert_allclose(detector.score_samples(X), -detector.mahalanobis(X))
+    np.testing.assert_allclose(
+        detector.decision_function(X), detector.score_samples(X) - detector.offset_
+    )
+    np.testing.assert_array_equal(
+        detector.predict(X), np.where(detector.decision_function(X) >= 0, 1, -1)
+    )
+    np.testing.assert_array_equal(detector.fit_predict(X), detector.predict(X))
+    y = detector.predict(X)
+    assert detector.score(X, y) == 1.0
+    chi = OnlineEllipticEnvelope(contamination=0.05, threshold="chi2").fit(X)
+    assert chi.offset_ == pytest.approx(-chi2.ppf(0.95, 3))
+
+
+def test_histogram_quantile_of_gaussian_distances_is_the_in_sample_quantile():
+    # One batch scored by its own MLE: the quantile read back is the batch's own,
+    # to the grid's resolution (0.37% of -ln p).
+    X = _gaussian(5000, 4, seed=2)
+    distances = OnlineGaussian().fit(X).mahalanobis(X)
+    histogram = pool_distances(DistanceHistogram.empty(), distances, 4, 1 / len(X), 0.0)
+    assert histogram.effective_rows == pytest.approx(len(X))
+    for fraction in (0.01, 0.1, 0.5):
+        expected = np.quantile(distances, 1 - fraction)
+        assert upper_quantile(histogram, fraction, 4) == pytest.approx(expected, rel=0.01)
+
+
+def test_outliers_kept_out_of_the_update_do_not_drag_the_gaussian():
+    rng = np.random.default_rng(3)
+    clean = OnlineEllipticEnvelope(contamination=0.1)
+    robust = OnlineEllipticEnvelope(contamination=0.1, learn_outliers=False)
+    naive = OnlineEllipticEnvelope(contamination=0.1)
+    clean.partial_fit(rng.normal(size=(1000, 2)))
+    for detector in (robust, naive):
+        detector.partial_fit(rng.normal(size=(1000, 2)))  # a clean start
+    flagged = []
+    for _ in range(100):
+        X = rng.normal(size=(100, 2))
+        X[:5] = rng.normal(loc=[30, -30], size=(5, 2))  # 5% gross outliers
+        flagged.append(robust.predict(X) == -1)
+        for detector in (robust, naive):
+            detector.partial_fit(X)
+    assert np.linalg.norm(robust.location_) < 0.1 < 1.0 < np.linalg.norm(naive.location_)
+    assert np.linalg.eigvalsh(naive.covariance_).max() > 50
+    # Learning only the rows inside the threshold truncates the inliers: their
+    # covariance comes out smaller (about 0.8 of it here, as documented), and
+    # a little more than the contamination is flagged, the outliers among it.
+    eigenvalues = np.linalg.eigvalsh(robust.covariance_)
+    assert np.all((0.7 < eigenvalues) & (eigenvalues < 1.0))
+    assert 0.1 <= np.mean(flagged[-20:]) <= 0.13
+    assert np.mean(flagged[-20:], axis=0)[:5].min() == 1.0
+
+
+def test_a_failed_call_changes_nothing():
+    X = _gaussian(500, 3, seed=4)
+    detector = OnlineEllipticEnvelope(learn_outliers=False).partial_fit(X)
+    before = pickle.dumps(detector)
+    bad = X[:10].copy()
+    bad[2, 1] = np.inf
+    with pytest.raises(ValueError):
+        detector.partial_fit(bad)
+    with pytest.raises(ValueError):
+        detector.partial_fit(X[:, :2])
+    assert pickle.dumps(detector) == before
+    restored = pickle.loads(before)
+    np.testing.assert_array_equal(restored.decision_function(X), detector.decision_function(X))
