@@ -20,7 +20,7 @@ from ._shrinkage import (
     shrink,
 )
 from ._solvers import TrackedState
-from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
+from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 
 __all__ = ["OnlineGaussianClassifier"]
@@ -353,7 +353,12 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
     # -- reading ---------------------------------------------------------------
 
     def _read(self):
+        """The estimate and its factors, computed once per learned state and settings."""
         check_is_fitted(self, "_state")
+        learned = (self._state, self.class_count_, getattr(self, "_fourth", None))
+        return cached_read(self, learned, self._compute_read)
+
+    def _compute_read(self):
         structure, state = self._structure(), self._state
         if self.shrinkage is not None:
             shared = self.covariance == "shared"

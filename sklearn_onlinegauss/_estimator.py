@@ -15,7 +15,7 @@ from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
-from ._streaming import Carry, NothingToLearn, StreamingMixin, call_lock, stream
+from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
@@ -655,9 +655,14 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         return ledoit_wolf_shrinkage(covariance, carry.t, fourth)
 
     def _fitted(self):
+        """The estimate and its factor, computed once per learned state and settings."""
         check_is_fitted(self, "_state")
-        with blas_threads_for(self.n_features_in_**3):
-            return self._read(self._solver, self._carry())
+
+        def read():
+            with blas_threads_for(self.n_features_in_**3):
+                return self._read(self._solver, self._carry())
+
+        return cached_read(self, (self._state, self._average, self._solver), read)
 
     def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry

@@ -19,7 +19,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
 from ._schedules import Rate, check_pooling_rate
 from ._shrinkage import shrink
-from ._streaming import Carry, StreamingMixin, call_lock, stream
+from ._streaming import Carry, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import outside_stacklevel
 
@@ -54,7 +54,9 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     :class:`OnlineGaussian`, per row and exact under any chunking, so
     ``partial_fit`` on chunks of any size learns the same mixture as long as
     the E-steps see the same parameters. With one component the
-    responsibilities are all 1 and this is :class:`OnlineGaussian`.
+    responsibilities are all 1 and this is :class:`OnlineGaussian`, for
+    every schedule (to rounding; with ``average``, which starts after the
+    warm-up here, the averages differ).
 
     The API is :class:`~sklearn.mixture.GaussianMixture`'s: ``fit(X)`` runs
     epochs of mini-batches until the mean log-likelihood improves by less
@@ -541,9 +543,10 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         return state, self._structure().factor(state)
 
     def _fitted(self):
+        """The mixture and its factors, computed once per learned state and settings."""
         check_is_fitted(self, "_state")
         state = self._state if self._average is None else self._average.state
-        return self._readable(state)
+        return cached_read(self, (state,), lambda: self._readable(state))
 
     @property
     def weights_(self):

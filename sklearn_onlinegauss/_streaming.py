@@ -21,7 +21,7 @@ import numpy as np
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
 
-__all__ = ["Carry", "NothingToLearn", "StreamingMixin", "call_lock", "stream"]
+__all__ = ["Carry", "NothingToLearn", "StreamingMixin", "cached_read", "call_lock", "stream"]
 
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -135,6 +135,40 @@ def _check_weights(w):
 
 
 _LOCKS = weakref.WeakKeyDictionary()
+
+#: The last read of each estimator, ``((learned, params), value)``, kept
+#: beside it like its lock, so that pickles, clones and ``get_params`` never
+#: see it.
+_READS = weakref.WeakKeyDictionary()
+
+
+def cached_read(estimator, learned, compute):
+    """``compute()``, or what it gave for the same learned state and parameters.
+
+    ``learned`` are the objects the read depends on, compared by identity:
+    an update replaces them and none is changed in place. The
+    hyperparameters are compared by value, so ``set_params`` of any of them
+    reads afresh. The value is shared by the reads that hit: callers return
+    copies of its arrays or arrays computed from them.
+    """
+    key = (tuple(learned), estimator._param_values())
+    entry = _READS.get(estimator)
+    if entry is not None and _same_key(entry[0], key):
+        return entry[1]
+    value = compute()
+    _READS[estimator] = (key, value)
+    return value
+
+
+def _same_key(old, new):
+    (old_learned, old_params), (new_learned, new_params) = old, new
+    return (
+        len(old_learned) == len(new_learned)
+        and all(a is b for a, b in zip(old_learned, new_learned, strict=True))
+        and old_params == new_params
+    )
+
+
 _LOCKS_GUARD = threading.Lock()
 
 

@@ -252,3 +252,13 @@ def test_no_warning_on_well_separated_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _stream(OnlineGaussianMixture(3, n_init=3, random_state=0), X, 100)
+
+
+def test_warm_start_continues_and_a_cold_fit_starts_afresh():
+    X = _separated(3, 2, 3000, 10)
+    model = OnlineGaussianMixture(3, n_init=3, random_state=0).fit(X)
+    seen, t = model.n_samples_seen_, model.t_
+    model.set_params(warm_start=True).fit(X[:500])
+    assert model.n_samples_seen_ == seen + 500 and model.t_ > t
+    model.set_params(warm_start=False).fit(X[:500])
+    assert model.n_samples_seen_ == 500

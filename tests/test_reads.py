@@ -1,0 +1,61 @@
+"""Reads are computed once per learned state: never stale, never shared with the caller."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from sklearn_onlinegauss import (
+    OnlineEllipticEnvelope,
+    OnlineGaussian,
+    OnlineGaussianClassifier,
+    OnlineGaussianMixture,
+)
+from sklearn_onlinegauss._streaming import _READS
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(2000, 4)) @ rng.normal(size=(4, 4))
+y = (X[:, 0] > 0).astype(int)
+
+ESTIMATORS = {
+    "gaussian": (OnlineGaussian, "covariance_", {}),
+    "detector": (OnlineEllipticEnvelope, "covariance_", {}),
+    "classifier": (OnlineGaussianClassifier, "covariances_", {"classes": [0, 1]}),
+    "mixture": (OnlineGaussianMixture, "covariances_", {}),
+}
+
+
+def _partial_fit(estimator, rows, extra):
+    if isinstance(estimator, OnlineGaussianClassifier):
+        return estimator.partial_fit(X[rows], y[rows], **extra)
+    return estimator.partial_fit(X[rows])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_read_follows_every_update_and_setting(name):
+    cls, attribute, extra = ESTIMATORS[name]
+    estimator = _partial_fit(cls(), slice(0, 1200), extra)
+    first = getattr(estimator, attribute)
+    assert np.array_equal(getattr(estimator, attribute), first)  # the same, from the cache
+    assert estimator in _READS
+    _partial_fit(estimator, slice(1200, 2000), {})
+    second = getattr(estimator, attribute)
+    assert not np.array_equal(second, first)
+    estimator.set_params(shrinkage=0.5)
+    shrunk = getattr(estimator, attribute)
+    assert not np.array_equal(shrunk, second)
+    estimator.set_params(shrinkage=None)
+    np.testing.assert_array_equal(getattr(estimator, attribute), second)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_read_is_not_in_pickles_and_not_shared_with_the_caller(name):
+    cls, attribute, extra = ESTIMATORS[name]
+    estimator = _partial_fit(cls(), slice(0, 1200), extra)
+    before = pickle.dumps(estimator)
+    value = getattr(estimator, attribute)
+    assert pickle.dumps(estimator) == before
+    value[...] = np.nan  # the caller's copy
+    assert np.all(np.isfinite(getattr(estimator, attribute)))
+    score = getattr(estimator, "score_samples", getattr(estimator, "predict_proba", None))
+    assert np.all(np.isfinite(score(X[:5])))
