@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
+from ._gaussians import scoring_rows
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
@@ -716,7 +717,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         state, factor = self._fitted()
         X = self._check_X(X)
         d = X.shape[1]
-        rows = min(len(X), max(1, 2**16 // d))  # the blocks the distances are computed in
+        rows = min(len(X), scoring_rows(d))  # the blocks the distances are computed in
         with blas_threads_for(rows * d * d):
             return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
 
