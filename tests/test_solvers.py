@@ -96,3 +96,24 @@ def test_euclidean_step_no_halving_can_save_is_rejected_with_the_optimizer_state
     monkeypatch.setattr(solver, "_acceptable", lambda *args: False)
     new, shrunk = solver.step(state, np.array([[1.0, -1.0]]), None, 10.0, _constant(0.1))
     assert shrunk and new is state
+
+
+def test_trust_region_test_agrees_with_the_eigenvalues():
+    from sklearn_onlinegauss._solvers import _eigenvalues_within
+
+    rng = np.random.default_rng(0)
+    decided = {True: 0, False: 0}
+    for d in (1, 3, 30):
+        for spread in (0.05, 0.3, 0.6, 1.0, 3.0):
+            for _ in range(40):
+                Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+                eigenvalues = np.exp(rng.normal(scale=spread, size=d))
+                S = (Q * eigenvalues) @ Q.T
+                S = 0.5 * (S + S.T)
+                exact = np.linalg.eigvalsh(S)
+                expected = bool(exact[0] >= 0.5 and exact[-1] <= 2.0)
+                if min(abs(exact[0] - 0.5), abs(exact[-1] - 2.0)) < 1e-9:
+                    continue  # on the boundary: either answer is rounding
+                assert _eigenvalues_within(S, 0.5, 2.0) == expected
+                decided[expected] += 1
+    assert min(decided.values()) > 50  # both answers, through both tests
