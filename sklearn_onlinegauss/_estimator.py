@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
-from ._gaussians import scoring_rows
+from ._gaussians import Gaussians, scoring_rows
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
@@ -524,11 +524,32 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             start = self._carry()
         else:
             start = self._empty_carry(solver, X.shape[1])
-        one_row = len(X) == 1 and self.solver == "natural"  # the streaming case: no BLAS
-        with blas_threads_for(None if one_row else self._batch_work(*X.shape)):
-            carry = self._pass(solver, X, w, None, self.eta0, start)
+        if len(X) == 1 and self._one_step_is_the_pass(start):  # the streaming case
+            carry = self._one_row_step(solver, X, w, start)
+        else:
+            with blas_threads_for(self._batch_work(*X.shape)):
+                carry = self._pass(solver, X, w, None, self.eta0, start)
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
+
+    def _one_step_is_the_pass(self, start):
+        """Whether a one-row pass is one natural step and nothing else (no average, no sums)."""
+        return (
+            self.solver == "natural"
+            and self.average is False
+            and type(start.state) is Gaussians  # not a TrackedState: no Ledoit-Wolf sums
+        )
+
+    def _one_row_step(self, solver, X, w, start):
+        """What :meth:`_pass` gives for one row, without its loop: the step, in Python scalars.
+
+        No BLAS call is made, so no thread limit is needed either.
+        """
+        weight = 1.0 if w is None else float(w[0])
+        rate = Rate(self.learning_rate, self.eta0, self.power_t)
+        row_weight, retain = rate.pooling(start.t, w, 1)
+        state = solver.structure.step(start.state, X, row_weight, retain)
+        return Carry(state, None, start.t + weight, start.n_seen + 1, start.n_shrunk)
 
     def _check_same_structure(self):
         if self._structure() != self._solver_structure:
