@@ -280,10 +280,13 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
     def _update(self, X, y, sample_weight, params):
         first = not hasattr(self, "_state")
         X, w = self._validate_input(X, sample_weight, reset=first)
-        y = column_or_1d(y, warn=True)
+        if first or not (type(y) is np.ndarray and y.ndim == 1):
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+        # Later, a plain array of labels needs only to hold known classes,
+        # which the first call checked are classification targets.
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
-        check_classification_targets(y)
         index = np.searchsorted(self.classes_, y)
         index[index >= len(self.classes_)] = 0
         unknown = self.classes_[index] != y
