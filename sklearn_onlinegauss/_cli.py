@@ -414,11 +414,20 @@ def _score(args):
         with warnings.catch_warnings():
             # The columns were matched by name above; the array has none.
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-            columns = [est.score_samples(chunk)]
+            columns = [_log_density(est, chunk)]
             if args.mahalanobis:
                 columns.append(est.mahalanobis(chunk))
         np.savetxt(out, np.column_stack(columns), fmt="%.17g", delimiter=",")
     return 0
+
+
+def _log_density(est, X):
+    """The model's log-density of the rows; a detector's ``score_samples`` is another score."""
+    from ._estimator import OnlineGaussian
+
+    if isinstance(est, OnlineGaussian):
+        return OnlineGaussian.score_samples(est, X)
+    return est.score_samples(X)
 
 
 def _load(path, allow_pickle):

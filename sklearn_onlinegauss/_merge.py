@@ -6,6 +6,8 @@ from ._averaging import Averaged
 from ._classifier import OnlineGaussianClassifier
 from ._estimator import OnlineGaussian
 from ._gaussians import Gaussians, pool
+from ._outlier import OnlineEllipticEnvelope
+from ._quantiles import DistanceHistogram
 from ._shrinkage import FourthMoments, combine_fourth_moments
 from ._solvers import EuclideanState, Natural, TrackedState, WarmupState
 from ._streaming import Carry
@@ -17,7 +19,7 @@ _FREE = {"random_state", "verbose", "warm_start", "max_iter", "tol", "n_iter_no_
 
 
 def merge(estimators):
-    """Combine estimators fitted on disjoint data: OnlineGaussian, or OnlineGaussianClassifier.
+    """Combine estimators fitted on disjoint data: Gaussians, their detectors, or classifiers.
 
     Returns a new fitted estimator; the inputs are left untouched.
 
@@ -36,15 +38,18 @@ def merge(estimators):
 
     Parameters
     ----------
-    estimators : iterable of OnlineGaussian
-        Fitted estimators with the same settings (``random_state`` and the
+    estimators : iterable of OnlineGaussian, OnlineEllipticEnvelope or OnlineGaussianClassifier
+        Fitted estimators of one kind with the same settings (``random_state`` and the
         settings of :meth:`~OnlineGaussian.fit`'s loop may differ), the same
         number of features and the same feature names.
 
     Returns
     -------
-    OnlineGaussian
-        A fitted estimator with the first input's settings.
+    estimator
+        A fitted estimator of the inputs' kind with the first input's
+        settings. Detectors (:class:`OnlineEllipticEnvelope`) also pool
+        their thresholds' histograms, each weighted by the weight it has
+        scored (each part scored its rows under its own Gaussian).
 
     Examples
     --------
@@ -78,7 +83,7 @@ def merge(estimators):
                 for est in estimators
             ]
         )
-    merged = OnlineGaussian(**first.get_params())
+    merged = type(first)(**first.get_params())
     carry = Carry(
         state,
         average,
@@ -92,7 +97,20 @@ def merge(estimators):
     merged._commit(
         solver, carry, carry, max(est.n_iter_ for est in estimators), merged._param_values()
     )
+    if isinstance(first, OnlineEllipticEnvelope):
+        merged._histogram, merged._histogram_weight = _pool_histograms(estimators)
     return merged
+
+
+def _pool_histograms(detectors):
+    """The detectors' distance histograms, each weighted by the weight it has scored."""
+    total = sum(d._histogram_weight for d in detectors)
+    shares = [d._histogram_weight / total for d in detectors]
+    mass = sum(share * d._histogram.mass for share, d in zip(shares, detectors, strict=True))
+    squares = sum(
+        share**2 * d._histogram.squares for share, d in zip(shares, detectors, strict=True)
+    )
+    return DistanceHistogram(mass, squares), total
 
 
 def _merge_classifiers(estimators):
@@ -163,6 +181,12 @@ def _check_compatible(estimators):
         if not isinstance(est, OnlineGaussian) or not hasattr(est, "_state"):
             raise ValueError(f"estimators[{i}] is not a fitted OnlineGaussian.")
     first = estimators[0]
+    for i, est in enumerate(estimators[1:], start=1):
+        if type(est) is not type(first):
+            raise ValueError(
+                f"estimators[{i}] is a {type(est).__name__}, estimators[0] a "
+                f"{type(first).__name__}: merge combines estimators of one kind."
+            )
     settings = {k: v for k, v in first.get_params().items() if k not in _FREE}
     names = getattr(first, "feature_names_in_", None)
     for i, est in enumerate(estimators[1:], start=1):

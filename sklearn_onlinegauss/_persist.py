@@ -38,11 +38,11 @@ _FITTED = ("t_", "n_samples_seen_", "n_steps_shrunk_", "n_iter_", "n_features_in
 
 
 def save_model(estimator, path):
-    """Write a fitted :class:`OnlineGaussian` to ``path``, atomically.
+    """Write a fitted :class:`OnlineGaussian` or :class:`OnlineEllipticEnvelope`, atomically.
 
     Parameters
     ----------
-    estimator : OnlineGaussian
+    estimator : OnlineGaussian or OnlineEllipticEnvelope
         Fitted, with JSON-representable hyperparameters (``random_state``
         None or an int).
     path : str or path-like
@@ -59,15 +59,19 @@ def save_model(estimator, path):
     >>> np.array_equal(load_model(path).covariance_, est.covariance_)
     True
     """
-    from ._estimator import OnlineGaussian
-
-    if not isinstance(estimator, OnlineGaussian) or not hasattr(estimator, "_state"):
-        raise ValueError("save_model writes a fitted OnlineGaussian.")
+    name = type(estimator).__name__
+    if name not in _CLASSES or type(estimator) is not _CLASSES[name]():
+        raise ValueError(
+            "save_model writes a fitted OnlineGaussian or OnlineEllipticEnvelope; "
+            f"got a {name}. Other estimators pickle (joblib.dump)."
+        )
+    if not hasattr(estimator, "_state"):
+        raise ValueError(f"save_model writes a fitted {name}: fit it first.")
     arrays = {}
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "class": "OnlineGaussian",
+        "class": name,
         "params": estimator.get_params(),
         "fitted": {name: _number(getattr(estimator, name)) for name in _FITTED},
         "feature_names_in_": (
@@ -78,6 +82,13 @@ def save_model(estimator, path):
         "state": _encode(estimator._state, arrays),
         "average": _encode(estimator._average, arrays),
     }
+    if hasattr(estimator, "_histogram"):  # a detector's threshold
+        arrays["histogram"] = estimator._histogram.mass
+        meta["threshold"] = {
+            "squares": estimator._histogram.squares,
+            "weight": estimator._histogram_weight,
+            "fitted_offset": getattr(estimator, "_fitted_offset", None),
+        }
     try:
         text = json.dumps(meta)
     except TypeError as exc:
@@ -99,7 +110,7 @@ def load_model(path):
     Raises a ValueError for any file that is not such a model (a pickle
     included), or one of another format version.
     """
-    from ._estimator import _FORMAT, OnlineGaussian
+    from ._estimator import _FORMAT
 
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -113,14 +124,14 @@ def load_model(path):
             "pickle or joblib file can run any code when loaded: load one only if you trust "
             "it, with joblib.load (the command line's --allow-pickle)."
         ) from None
-    if meta.get("format") != FORMAT or meta.get("class") != "OnlineGaussian":
+    if meta.get("format") != FORMAT or meta.get("class") not in _CLASSES:
         raise ValueError(f"{path} is not a model file of sklearn-onlinegauss.")
     if meta.get("version") != VERSION:
         raise ValueError(
             f"{path} is a model of format version {meta.get('version')!r}; this version of "
             f"sklearn-onlinegauss reads version {VERSION}: refit it."
         )
-    est = OnlineGaussian(**meta["params"])
+    est = _CLASSES[meta["class"]]()(**meta["params"])
     est._validate_params()
     solver = est._make_solver()
     for name, value in meta["fitted"].items():
@@ -132,8 +143,35 @@ def load_model(path):
     est._solver, est._solver_structure = solver, est._structure()
     est._validated_params = est._param_values()
     est._format = _FORMAT
+    if "threshold" in meta:
+        from ._quantiles import DistanceHistogram
+
+        threshold = meta["threshold"]
+        est._histogram = DistanceHistogram(arrays["histogram"], float(threshold["squares"]))
+        est._histogram_weight = float(threshold["weight"])
+        if threshold["fitted_offset"] is not None:
+            est._fitted_offset = float(threshold["fitted_offset"])
     est._fitted()  # a readable Gaussian, or a ValueError now rather than later
     return est
+
+
+def _online_gaussian():
+    from ._estimator import OnlineGaussian
+
+    return OnlineGaussian
+
+
+def _online_elliptic_envelope():
+    from ._outlier import OnlineEllipticEnvelope
+
+    return OnlineEllipticEnvelope
+
+
+#: The classes a model file may hold, by name (imported when needed).
+_CLASSES = {
+    "OnlineGaussian": _online_gaussian,
+    "OnlineEllipticEnvelope": _online_elliptic_envelope,
+}
 
 
 def write_atomically(path, write):

@@ -159,3 +159,44 @@ def test_a_failed_call_changes_nothing():
     assert pickle.dumps(detector) == before
     restored = pickle.loads(before)
     np.testing.assert_array_equal(restored.decision_function(X), detector.decision_function(X))
+
+
+def test_merge_save_load_and_the_command_line_keep_the_detector():
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from sklearn_onlinegauss import load_model, merge, save_model
+
+    X = np.random.default_rng(5).standard_t(4, size=(4000, 3))
+    whole = OnlineEllipticEnvelope(contamination=0.05)
+    for chunk in np.array_split(X, 40):
+        whole.partial_fit(chunk)
+    parts = [OnlineEllipticEnvelope(contamination=0.05) for _ in range(4)]
+    for part, rows in zip(parts, np.array_split(X, 4), strict=True):
+        for chunk in np.array_split(rows, 10):
+            part.partial_fit(chunk)
+    merged = merge(parts)
+    assert isinstance(merged, OnlineEllipticEnvelope)
+    assert np.mean(merged.predict(X) == whole.predict(X)) >= 0.99
+    with pytest.raises(ValueError, match="one kind"):
+        merge([OnlineGaussian().fit(X), merged])
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "detector.npz")
+    save_model(merged, path)
+    loaded = load_model(path)
+    assert isinstance(loaded, OnlineEllipticEnvelope) and loaded.offset_ == merged.offset_
+    np.testing.assert_array_equal(loaded.decision_function(X), merged.decision_function(X))
+    data = os.path.join(folder, "rows.csv")
+    np.savetxt(data, X[:5], delimiter=",")
+    scored = subprocess.run(
+        [sys.executable, "-m", "sklearn_onlinegauss", "score", path, data],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert scored[0] == "log_likelihood"  # the density's, not the detector's score
+    np.testing.assert_allclose(
+        np.array(scored[1:], dtype=float), OnlineGaussian.score_samples(merged, X[:5])
+    )
