@@ -28,6 +28,7 @@ __all__ = ["OnlineGaussianMixture"]
 #: What a fitting call sets, restored as it was if the call fails.
 _FITTED = (
     "_state",
+    "_warm_up_rows",
     "_layout",
     "_kept_rows",
     "_average",
@@ -98,13 +99,16 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     init_size : int, default=1000
         Rows of the warm-up: until this many rows have been seen they are
         kept (``init_size * n_features`` floats at most) and the mixture is
-        fitted to all of them by batch EM from a fresh initialization at
-        every call, so that mini-batches of a few rows do not start the
-        components from a handful of rows each; then online EM takes over
-        and they are dropped. A component needs more rows than features for
-        a full covariance: about ``10 * n_components * n_features`` rows
-        are a comfortable warm-up for ``'full'``. The first call needs at
-        least ``n_components`` rows.
+        fitted to all of them by batch EM from a fresh initialization each
+        time they have doubled (online EM steps in between), so that
+        mini-batches of a few rows do not start the components from a
+        handful of rows each; at ``init_size`` rows a last batch EM fit of
+        them all, then online EM takes over and they are dropped. A
+        component needs more rows than features for a full covariance:
+        about ``10 * n_components * n_features`` rows are a comfortable
+        warm-up for ``'full'``. Until ``n_components``
+        rows have come, ``partial_fit`` only keeps them: the mixture is not
+        fitted yet (``fit`` needs that many rows at once).
 
     weights_init : array-like of shape (n_components,), default=None
         Initial weights, replacing those of the initialization.
@@ -304,6 +308,11 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "_state")
         with self._kept_on_error(_FITTED):
             X = self._check_X(X, reset=not warm)
+            if not warm and len(X) < self.n_components:
+                raise ValueError(
+                    f"Expected n_samples >= n_components: fit got {len(X)} rows for "
+                    f"n_components={self.n_components}; each component starts from a row."
+                )
             rng = copy.deepcopy(check_random_state(self.random_state))
             start = self._learned() if warm else _Learned(None, None)
             learned, curve, converged = self._epochs(X, rng, start)
@@ -337,8 +346,9 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
         Until ``init_size`` rows have been seen, they are kept and the
         mixture is fitted to all of them by batch EM from a fresh
-        initialization (``init_params``) at every call; from then on, one
-        pass of online EM per call, in mini-batches of ``batch_size``.
+        initialization (``init_params``) each time they have doubled, with
+        online EM steps in between; from then on, one pass of online EM per
+        call, in mini-batches of ``batch_size``.
 
         Parameters
         ----------
@@ -370,12 +380,13 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         return self.n_components, self.covariance_type
 
     def _partial_fit(self, X):
-        first = not hasattr(self, "_state")
         with self._kept_on_error(_FITTED):
-            X = self._check_X(X, reset=first)
-            start = _Learned(None, None) if first else self._learned()
+            X = self._check_X(X, reset=not hasattr(self, "n_features_in_"))
             rng = check_random_state(self.random_state)
-            learned, lower_bound = self._learn(X, start, rng)
+            learned, lower_bound = self._learn(X, self._learned(), rng)
+            if learned.carry is None:  # fewer rows than components so far: keep them
+                self._kept_rows, self._validated_params = learned.kept, self._param_values()
+                return self
             self._commit(learned, getattr(self, "n_iter_", 0) + 1, [lower_bound], False)
         return self
 
@@ -389,11 +400,19 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         if learned.carry is not None and learned.kept is None:
             carry, lower_bound = self._pass(X, learned.carry, None)
             return _Learned(carry, None), lower_bound
-        kept = X if learned.carry is None else np.concatenate([learned.kept, X])
+        kept = X if learned.kept is None else np.concatenate([learned.kept, X])
+        if len(kept) < self.n_components:  # not a row for each component yet
+            return _Learned(None, kept), None
+        if len(kept) < self.init_size:
+            if learned.carry is not None and len(kept) < 2 * learned.fitted:
+                # Online EM from the last warm-up fit until the rows have doubled:
+                # rows arriving one at a time cost O(init_size) refits in all.
+                carry, lower_bound = self._pass(X, learned.carry, None)
+                return _Learned(carry, kept, learned.fitted), lower_bound
+            carry, lower_bound = self._warm_up(kept, rng)
+            return _Learned(carry, kept, len(kept)), lower_bound
         head, rest = kept[: self.init_size], kept[self.init_size :]
         carry, lower_bound = self._warm_up(head, rng)
-        if len(head) < self.init_size:
-            return _Learned(carry, kept), lower_bound
         if len(rest):
             carry, online = self._pass(rest, carry, None)
             lower_bound = (lower_bound * len(head) + online * len(rest)) / len(kept)
@@ -452,11 +471,6 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     def _initial_model(self, X, rng):
         """The initial mixture and its factor: centres, nearest-centre groups, overrides."""
         K, (n, d) = self.n_components, X.shape
-        if n < K:
-            raise ValueError(
-                f"The first call has {n} rows, fewer than n_components={K}: initializing "
-                "the components needs at least one row each. Pass a larger first chunk."
-            )
         structure = self._structure()
         means = _check_array(self.means_init, (K, d), "means_init")
         if means is not None:
@@ -495,12 +509,15 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         return float(self.average)
 
     def _learned(self):
+        """What has been learned: nothing, rows kept while warming up, or a mixture."""
+        if not hasattr(self, "_state"):
+            return _Learned(None, getattr(self, "_kept_rows", None))
         carry = Carry(self._state, self._average, self.t_, self.n_samples_seen_, 0)
-        return _Learned(carry, self._kept_rows)
+        return _Learned(carry, self._kept_rows, self._warm_up_rows)
 
     def _commit(self, learned, n_iter, lower_bounds, converged):
         before = set(self._lost()) if hasattr(self, "_state") else set()
-        carry, self._kept_rows = learned
+        carry, self._kept_rows, self._warm_up_rows = learned
         self._layout = self._current_layout()
         self._state, self._average, self.t_, self.n_samples_seen_, _ = carry
         self.n_iter_ = n_iter
@@ -676,10 +693,12 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
 
 class _Learned(NamedTuple):
-    """What the mixture has learned: the pass's carry, and the rows kept while warming up."""
+    """What the mixture has learned: the pass's carry, the rows kept while warming up,
+    and how many of them the last warm-up fit had."""
 
     carry: Carry
     kept: np.ndarray
+    fitted: int = 0
 
 
 def _identity(state):

@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -197,8 +197,8 @@ def test_fit_converges_and_samples_look_like_the_data():
 
 def test_bad_input_is_refused_and_changes_nothing():
     X = _separated(3, 2, 500, 6)
-    with pytest.raises(ValueError, match="fewer than n_components=3"):
-        OnlineGaussianMixture(3).partial_fit(X[:2])
+    with pytest.raises(ValueError, match="Expected n_samples >= n_components"):
+        OnlineGaussianMixture(3).fit(X[:2])
     for settings, message in [
         ({"weights_init": [0.5, 0.6, 0.1]}, "sum to 1"),
         ({"means_init": np.zeros((2, 2))}, "means_init must be finite with shape"),
@@ -262,3 +262,17 @@ def test_warm_start_continues_and_a_cold_fit_starts_afresh():
     assert model.n_samples_seen_ == seen + 500 and model.t_ > t
     model.set_params(warm_start=False).fit(X[:500])
     assert model.n_samples_seen_ == 500
+
+
+def test_a_stream_may_start_one_row_at_a_time():
+    X = _separated(3, 2, 1500, 11)
+    model = OnlineGaussianMixture(3, init_size=300, random_state=0)
+    model.partial_fit(X[:1]).partial_fit(X[1:2])
+    with pytest.raises(NotFittedError):
+        model.predict(X[:1])
+    for i in range(2, len(X)):
+        model.partial_fit(X[i : i + 1])
+    batch = OnlineGaussianMixture(3, init_size=300, random_state=0).partial_fit(X[:300])
+    batch.partial_fit(X[300:])  # the same warm-up rows, then online EM in batches
+    assert model.n_samples_seen_ == len(X)
+    np.testing.assert_allclose(np.sort(model.weights_), np.sort(batch.weights_), atol=0.01)
