@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
@@ -382,8 +381,10 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     def _partial_fit(self, X):
         with self._kept_on_error(_FITTED):
             X = self._check_X(X, reset=not hasattr(self, "n_features_in_"))
-            rng = check_random_state(self.random_state)
-            learned, lower_bound = self._learn(X, self._learned(), rng)
+            learned = self._learned()
+            warming_up = learned.carry is None or learned.kept is not None
+            rng = check_random_state(self.random_state) if warming_up else None
+            learned, lower_bound = self._learn(X, learned, rng)
             if learned.carry is None:  # fewer rows than components so far: keep them
                 self._kept_rows, self._validated_params = learned.kept, self._param_values()
                 return self
@@ -707,12 +708,18 @@ def _identity(state):
 
 def _e_step(structure, state, factor, X):
     """``(log responsibilities (n, K), log-density (n,))`` of the rows ``X``."""
-    with np.errstate(divide="ignore"):  # a component of weight 0: log 0 = -inf
-        log_weights = np.log(state.weights / state.weights.sum())
+    shares = state.weights / state.weights.sum()
+    log_weights = np.log(shares, out=np.full(len(shares), -np.inf), where=shares > 0)
     weighted = structure.log_density(state, factor, X) + log_weights
-    log_norm = logsumexp(weighted, axis=1)
+    log_norm = _logsumexp_rows(weighted)
     weighted -= log_norm[:, None]
     return weighted, log_norm
+
+
+def _logsumexp_rows(a):
+    """``log(sum(exp(a), axis=1))``, stable; scipy's costs more than the sum on small arrays."""
+    top = a.max(axis=1)
+    return np.log(np.exp(a - top[:, None]).sum(axis=1)) + top
 
 
 def _responsibilities(log_resp):
