@@ -13,6 +13,7 @@ SOLVER_SETTINGS = {
     "natural invscaling+avg": dict(
         learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
     ),
+    "riemannian": dict(solver="riemannian"),
     **{
         f"{s}/{p}": dict(solver=s, parametrization=p)
         for s in ("sgd", "adam")

@@ -17,13 +17,14 @@ from scipy.linalg import LinAlgError
 from ._gaussians import STRUCTURES, Gaussians, step_toward
 from ._legacy import legacy_names
 from ._linalg import cholesky_lower, solve_lower
-from ._optimizers import OPTIMIZERS
+from ._optimizers import OPTIMIZERS, SGD
 from ._parametrizations import PARAMETRIZATIONS
 from ._shrinkage import FourthMoments, batch_fourth_moments, pool_fourth_moments
 
 __all__ = [
     "SOLVERS",
     "Euclidean",
+    "Riemannian",
     "EuclideanState",
     "Natural",
     "TrackedState",
@@ -145,12 +146,19 @@ class Euclidean:
     def step(self, state, X, w, t, rate):
         W = len(X) if w is None else w.sum()
         if isinstance(state, WarmupState):
-            location, covariance = step_toward(
-                state.location, state.covariance, X, w, W / (state.weight + W)
-            )
-            covariance = self.structure.project(covariance)
-            return self.settle(WarmupState(location, covariance, state.weight + W)), False
-        eta = W * rate.per_sample(t + W)
+            return self._warm_up(state, X, w, W), False
+        return self._gradient_step(state, X, w, W * rate.per_sample(t + W))
+
+    def _warm_up(self, state, X, w, W):
+        """The exact pooled moments, until they can start gradient ascent."""
+        location, covariance = step_toward(
+            state.location, state.covariance, X, w, W / (state.weight + W)
+        )
+        covariance = self.structure.project(covariance)
+        return self.settle(WarmupState(location, covariance, state.weight + W))
+
+    def _gradient_step(self, state, X, w, eta):
+        """One step of size ``eta`` in the parametrization's coordinates: ``(state, shrunk)``."""
         params = state.params
         w = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()
         grads = self.parametrization.gradient(params, X, w)
@@ -213,8 +221,72 @@ def _eigenvalues_within(S, low, high):
     return True
 
 
+class _Moments:
+    """The mean and covariance themselves as parameters (the Riemannian solver's state)."""
+
+    @staticmethod
+    def from_moments(location, covariance):
+        return location, covariance
+
+    @staticmethod
+    def to_moments(params):
+        return params
+
+
+class Riemannian(Euclidean):
+    """Riemannian gradient ascent on the positive-definite cone (affine-invariant metric).
+
+    Under the metric ``<A, B>_Sigma = tr(Sigma^-1 A Sigma^-1 B)`` the gradient
+    of a batch's log-likelihood with respect to the covariance is
+    ``(S - Sigma) / 2``, ``S = C + delta delta'`` the batch's second moment
+    about the mean: the natural gradient's direction. The step follows the
+    geodesic, the exponential map, where the natural solver steps along a
+    straight line (a convex combination)::
+
+        mu    <- mu + eta delta
+        Sigma <- L expm(eta (L^-1 S L^-T - I)) L',      Sigma = L L'
+
+    To first order in ``eta`` the two agree. Every step is held to the
+    trust region of the Euclidean solvers, computed rather than searched:
+    ``eta`` is cut so that the covariance changes by at most a factor
+    ``TRUST_FACTOR`` in every direction (the exponent's eigenvalues are at
+    most ``log 2`` in size, which also keeps ``expm`` from overflowing from
+    a tiny start) and the mean moves by at most one standard deviation; a
+    cut step counts as shrunk. ``S`` is projected onto the covariance
+    structure, so diagonal and spherical covariances stay so.
+    """
+
+    def __init__(self, structure, reg_covar):
+        super().__init__(structure, _Moments(), SGD(), reg_covar)
+
+    def _gradient_step(self, state, X, w, eta):
+        location, covariance = state.params
+        W = len(X) if w is None else w.sum()
+        m = (np.ones(len(X)) @ X if w is None else w @ X) / W
+        delta = m - location
+        R = X - m if w is None else (X - m) * np.sqrt(w)[:, None]
+        second = self.structure.project(R.T @ R / W + np.outer(delta, delta))
+        chol = cholesky_lower(covariance)
+        whitened = solve_lower(chol, solve_lower(chol, second).T)
+        values, vectors = np.linalg.eigh(0.5 * (whitened + whitened.T))
+        values -= 1.0
+        move = float(np.sqrt(np.sum(solve_lower(chol, delta) ** 2)))
+        largest = max(float(np.abs(values).max()), 0.0)
+        limit = min(
+            math.log(TRUST_FACTOR) / largest if largest > 0 else math.inf,
+            1.0 / move if move > 0 else math.inf,
+        )
+        shrunk = eta > limit
+        eta = min(eta, limit)
+        if not (np.isfinite(eta) and np.all(np.isfinite(values))):
+            return state, True
+        factor = chol @ (vectors * np.exp(0.5 * eta * values))
+        new_covariance = factor @ factor.T  # L U e^(eta L) U' L': exactly symmetric
+        return EuclideanState((location + eta * delta, new_covariance), ()), shrunk
+
+
 #: Public solver names.
-SOLVERS = ("natural", *OPTIMIZERS)
+SOLVERS = ("natural", "riemannian", *OPTIMIZERS)
 
 
 def make_solver(
@@ -231,6 +303,8 @@ def make_solver(
     structure = STRUCTURES[covariance_type]
     if solver == "natural":
         return Natural(structure, fourth_moments)
+    if solver == "riemannian":
+        return Riemannian(structure, reg_covar)
     return Euclidean(
         structure,
         PARAMETRIZATIONS[parametrization](structure.project),

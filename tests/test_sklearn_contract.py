@@ -15,6 +15,7 @@ ESTIMATORS = [
     OnlineGaussian(),
     OnlineGaussian(solver="sgd"),
     OnlineGaussian(solver="adam"),
+    OnlineGaussian(solver="riemannian"),
     OnlineGaussian(covariance_type="diag"),
 ]
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from sklearn_onlinegauss._gaussians import STRUCTURES
 from sklearn_onlinegauss._optimizers import SGD, Adam
@@ -117,3 +118,34 @@ def test_trust_region_test_agrees_with_the_eigenvalues():
                 assert _eigenvalues_within(S, 0.5, 2.0) == expected
                 decided[expected] += 1
     assert min(decided.values()) > 50  # both answers, through both tests
+
+
+def test_riemannian_step_is_the_exponential_map_held_to_the_trust_region():
+    from scipy.linalg import expm, sqrtm
+
+    from sklearn_onlinegauss._solvers import Riemannian, _Moments  # noqa: F401
+
+    rng = np.random.default_rng(1)
+    solver = Riemannian(STRUCTURES["full"], 1e-6)
+    A = rng.normal(size=(3, 3))
+    location, covariance = rng.normal(size=3), A @ A.T + np.eye(3)
+    state = EuclideanState((location, covariance), ())
+    X = rng.multivariate_normal(location, covariance, size=50)
+    new, shrunk = solver._gradient_step(state, X, None, 0.05)
+    m, C = X.mean(axis=0), np.cov(X.T, bias=True)
+    S = C + np.outer(m - location, m - location)
+    root = np.real(sqrtm(covariance))
+    inverse = np.linalg.inv(root)
+    expected = root @ expm(0.05 * (inverse @ S @ inverse - np.eye(3))) @ root
+    assert not shrunk
+    np.testing.assert_allclose(new.params[0], location + 0.05 * (m - location), rtol=1e-12)
+    np.testing.assert_allclose(new.params[1], expected, rtol=1e-10)
+    assert np.array_equal(new.params[1], new.params[1].T)
+    # A batch far away: the step is cut to the trust region's edge, where the
+    # covariance doubles in one direction and the mean moves less than one sd.
+    far, shrunk = solver._gradient_step(state, X + 100.0, None, 0.5)
+    L = np.linalg.cholesky(covariance)
+    moved = np.linalg.norm(np.linalg.solve(L, far.params[0] - location))
+    ratio = np.linalg.eigvalsh(np.linalg.solve(L, np.linalg.solve(L, far.params[1]).T))
+    assert shrunk and moved <= 1.0
+    assert ratio.min() >= 0.5 and ratio.max() == pytest.approx(2.0, rel=1e-12)
