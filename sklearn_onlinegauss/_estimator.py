@@ -89,6 +89,14 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         of the precision, or the covariance matrix itself (the textbook
         update). Ignored by ``solver='natural'`` and ``'riemannian'``.
 
+    preconditioner : {None, 'whiten'}, default=None
+        For ``'sgd'`` and ``'adam'``: ``'whiten'`` takes their steps in
+        coordinates whitened by a running pilot estimate (the exact running
+        mean and covariance of the data), in the parametrization's own
+        coordinates of the whitened problem, so that their progress no
+        longer depends on the data's conditioning. Ignored by the other
+        solvers.
+
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         Structure of the covariance. The natural solver stores ``'diag'`` as
         ``n_features`` variances and ``'spherical'`` as one, and never forms
@@ -300,6 +308,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     _parameter_constraints = {
         "solver": [StrOptions(set(SOLVERS))],
         "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
+        "preconditioner": [None, StrOptions({"whiten"})],
         "covariance_type": [StrOptions({"full", "diag", "spherical"})],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "eta0": [Interval(Real, 0, None, closed="neither")],
@@ -329,6 +338,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         *,
         solver="natural",
         parametrization="cholesky",
+        preconditioner=None,
         covariance_type="full",
         learning_rate="optimal",
         eta0=0.01,
@@ -350,6 +360,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     ):
         self.solver = solver
         self.parametrization = parametrization
+        self.preconditioner = preconditioner
         self.covariance_type = covariance_type
         self.learning_rate = learning_rate
         self.eta0 = eta0
@@ -563,7 +574,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         if self._structure() != self._solver_structure:
             raise ValueError(
                 f"The state was learned with {self._solver_structure} (solver, "
-                "parametrization, covariance_type, shrinkage='ledoit-wolf') and cannot "
+                "parametrization, preconditioner, covariance_type, shrinkage='ledoit-wolf') "
+                "and cannot "
                 f"continue as {self._structure()}. Call fit to start afresh."
             )
 
@@ -571,7 +583,14 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         """The hyperparameters that fix what the learned state means."""
         own = self.solver in ("natural", "riemannian")  # steps in the moments themselves
         parametrization = None if own else self.parametrization
-        return self.solver, parametrization, self.covariance_type, self._gathers_fourth()
+        preconditioner = None if own else self.preconditioner
+        return (
+            self.solver,
+            parametrization,
+            preconditioner,
+            self.covariance_type,
+            self._gathers_fourth(),
+        )
 
     def _gathers_fourth(self):
         """Whether the state holds the sums of Ledoit-Wolf shrinkage."""
@@ -609,6 +628,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             self.beta_2,
             self.epsilon,
             fourth_moments=self._gathers_fourth(),
+            preconditioner=self.preconditioner,
         )
 
     def _carry(self):

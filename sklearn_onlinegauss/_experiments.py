@@ -14,6 +14,7 @@ SOLVER_SETTINGS = {
         learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True
     ),
     "riemannian": dict(solver="riemannian"),
+    **{f"{s}/cholesky whitened": dict(solver=s, preconditioner="whiten") for s in ("sgd", "adam")},
     **{
         f"{s}/{p}": dict(solver=s, parametrization=p)
         for s in ("sgd", "adam")

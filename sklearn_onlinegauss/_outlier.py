@@ -58,8 +58,8 @@ class OnlineEllipticEnvelope(OutlierMixin, OnlineGaussian):
         and 12% of the stream flagged instead of 10%). ``fit`` and a first
         call learn every row.
 
-    solver, parametrization, covariance_type, learning_rate, eta0, power_t, average, \
-batch_size, max_iter, tol, n_iter_no_change, shuffle, random_state, warm_start, \
+    solver, parametrization, preconditioner, covariance_type, learning_rate, eta0, power_t, \
+average, batch_size, max_iter, tol, n_iter_no_change, shuffle, random_state, warm_start, \
 reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         As in :class:`OnlineGaussian`.
 
@@ -108,6 +108,7 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         learn_outliers=True,
         solver="natural",
         parametrization="cholesky",
+        preconditioner=None,
         covariance_type="full",
         learning_rate="optimal",
         eta0=0.01,
@@ -130,6 +131,7 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         super().__init__(
             solver=solver,
             parametrization=parametrization,
+            preconditioner=preconditioner,
             covariance_type=covariance_type,
             learning_rate=learning_rate,
             eta0=eta0,

@@ -22,7 +22,7 @@ from ._averaging import Averaged
 from ._gaussians import Gaussians
 from ._optimizers import AdamState
 from ._shrinkage import FourthMoments
-from ._solvers import EuclideanState, TrackedState, WarmupState
+from ._solvers import EuclideanState, PreconditionedState, TrackedState, WarmupState
 
 __all__ = ["load_model", "save_model", "write_atomically"]
 
@@ -31,7 +31,15 @@ VERSION = 1
 #: The only types a model file may rebuild.
 _TYPES = {
     cls.__name__: cls
-    for cls in (Gaussians, TrackedState, FourthMoments, WarmupState, EuclideanState, AdamState)
+    for cls in (
+        Gaussians,
+        TrackedState,
+        FourthMoments,
+        WarmupState,
+        EuclideanState,
+        PreconditionedState,
+        AdamState,
+    )
 }
 _TYPES["Averaged"] = Averaged
 _FITTED = ("t_", "n_samples_seen_", "n_steps_shrunk_", "n_iter_", "n_features_in_")

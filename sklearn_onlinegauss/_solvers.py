@@ -24,7 +24,9 @@ from ._shrinkage import FourthMoments, batch_fourth_moments, pool_fourth_moments
 __all__ = [
     "SOLVERS",
     "Euclidean",
+    "PreconditionedState",
     "Riemannian",
+    "Whitened",
     "EuclideanState",
     "Natural",
     "TrackedState",
@@ -221,6 +223,63 @@ def _eigenvalues_within(S, low, high):
     return True
 
 
+class PreconditionedState(NamedTuple):
+    """A whitened Euclidean solver's state: parameters, optimizer, and the pilot moments."""
+
+    params: tuple
+    optimizer: object
+    pilot: WarmupState
+
+
+class Whitened(Euclidean):
+    """Euclidean steps taken in coordinates whitened by a running pilot estimate.
+
+    The pilot is the exact running mean and covariance of the data (the
+    natural solver's ``'optimal'`` estimate, kept beside the parameters).
+    Each batch is mapped to ``z = L^-1 (x - m)`` (``m, L L'`` the pilot's mean
+    and covariance), the parameters to the same coordinates, and the
+    optimizer takes its step there, in the parametrization's own coordinates
+    of the whitened problem, under the same trust region; the result is
+    mapped back. Whitened, the problem is well conditioned whatever the
+    data's conditioning, so a step's progress no longer depends on it
+    (diagonal scaling, as Adam's, cannot undo rotated conditioning). For
+    ``'diag'`` and ``'spherical'`` covariances the pilot is projected the
+    same way, so whitening keeps the structure. The optimizer's state (Adam's
+    moments) lives in the whitened coordinates of the pilot as it moves.
+    """
+
+    def settle(self, warmup):
+        state = super().settle(warmup)
+        if isinstance(state, WarmupState):
+            return state
+        return PreconditionedState(state.params, state.optimizer, warmup)
+
+    def _gradient_step(self, state, X, w, eta):
+        pilot = self._warm_up_pilot(state.pilot, X, w)
+        m = pilot.location
+        pilot_gaussian = _FULL.from_full(m[None], pilot.covariance[None])
+        gaussian = _FULL.regularize(pilot_gaussian, self.reg_covar)
+        L = cholesky_lower(gaussian.covariances[0])
+        location, covariance = self.parametrization.to_moments(state.params)
+        whitened = solve_lower(L, solve_lower(L, covariance).T)
+        params = self.parametrization.from_moments(
+            solve_lower(L, location - m), 0.5 * (whitened + whitened.T)
+        )
+        Z = solve_lower(L, (X - m).T).T
+        inner, shrunk = super()._gradient_step(EuclideanState(params, state.optimizer), Z, w, eta)
+        location, covariance = self.parametrization.to_moments(inner.params)
+        F = L @ cholesky_lower(covariance)  # L C L' as F F': exactly symmetric
+        params = self.parametrization.from_moments(m + L @ location, F @ F.T)
+        return PreconditionedState(params, inner.optimizer, pilot), shrunk
+
+    def _warm_up_pilot(self, pilot, X, w):
+        W = len(X) if w is None else w.sum()
+        location, covariance = step_toward(
+            pilot.location, pilot.covariance, X, w, W / (pilot.weight + W)
+        )
+        return WarmupState(location, self.structure.project(covariance), pilot.weight + W)
+
+
 class _Moments:
     """The mean and covariance themselves as parameters (the Riemannian solver's state)."""
 
@@ -298,6 +357,7 @@ def make_solver(
     beta_2,
     epsilon,
     fourth_moments=False,
+    preconditioner=None,
 ):
     """Build the solver object named by the estimator's hyperparameters."""
     structure = STRUCTURES[covariance_type]
@@ -305,7 +365,8 @@ def make_solver(
         return Natural(structure, fourth_moments)
     if solver == "riemannian":
         return Riemannian(structure, reg_covar)
-    return Euclidean(
+    euclidean = Whitened if preconditioner == "whiten" else Euclidean
+    return euclidean(
         structure,
         PARAMETRIZATIONS[parametrization](structure.project),
         OPTIMIZERS[solver](beta_1=beta_1, beta_2=beta_2, epsilon=epsilon),

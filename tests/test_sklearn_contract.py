@@ -16,6 +16,7 @@ ESTIMATORS = [
     OnlineGaussian(solver="sgd"),
     OnlineGaussian(solver="adam"),
     OnlineGaussian(solver="riemannian"),
+    OnlineGaussian(solver="adam", preconditioner="whiten"),
     OnlineGaussian(covariance_type="diag"),
 ]
 

@@ -149,3 +149,24 @@ def test_riemannian_step_is_the_exponential_map_held_to_the_trust_region():
     ratio = np.linalg.eigvalsh(np.linalg.solve(L, np.linalg.solve(L, far.params[1]).T))
     assert shrunk and moved <= 1.0
     assert ratio.min() >= 0.5 and ratio.max() == pytest.approx(2.0, rel=1e-12)
+
+
+def test_whitened_state_saves_loads_merges_and_refuses_another_layout(tmp_path):
+    from sklearn_onlinegauss import OnlineGaussian, load_model, merge, save_model
+
+    X = np.random.default_rng(2).normal(size=(3000, 3)) * [1, 10, 100]
+    est = OnlineGaussian(solver="adam", preconditioner="whiten")
+    for chunk in np.array_split(X, 30):
+        est.partial_fit(chunk)
+    save_model(est, tmp_path / "w.npz")
+    loaded = load_model(tmp_path / "w.npz")
+    for model in (est, loaded):
+        model.partial_fit(X[:100])
+    np.testing.assert_array_equal(loaded.covariance_, est.covariance_)
+    parts = [
+        OnlineGaussian(solver="sgd", preconditioner="whiten").fit(c) for c in X.reshape(3, -1, 3)
+    ]
+    merged = merge(parts).partial_fit(X[:100])
+    np.testing.assert_allclose(np.sqrt(np.diag(merged.covariance_)), [1, 10, 100], rtol=0.1)
+    with pytest.raises(ValueError, match="preconditioner"):
+        OnlineGaussian(solver="sgd").fit(X).set_params(preconditioner="whiten").partial_fit(X)
