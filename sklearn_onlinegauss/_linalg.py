@@ -24,7 +24,12 @@ def solve_lower(L, B, trans=False):
 
     ``B`` has shape ``(n,)`` or ``(n, k)``.
     """
-    X, info = dtrtrs(L, B, lower=1, trans=int(trans))
+    if L.flags.c_contiguous and not L.flags.f_contiguous:
+        # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
+        # place, so solve with that instead of letting f2py copy L.
+        X, info = dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
+    else:
+        X, info = dtrtrs(L, B, lower=1, trans=int(trans))
     if info > 0:
         raise LinAlgError(f"singular triangular factor (zero pivot at {info})")
     return X
