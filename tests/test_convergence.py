@@ -163,3 +163,19 @@ def test_whitened_sgd_is_nearly_efficient_at_any_condition():
         for s in range(5)
     ]
     assert np.median(ratios) <= 2.0
+
+
+def test_sgd_with_invscaling_and_averaging_converges_on_standardized_data():
+    # The default eta0 (0.01) is enough once the features are standardized:
+    # measured KL 0.0009-0.0026 (3 seeds), against 0.012-0.040 on the raw rows.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        location, covariance = random_gaussian(rng, 5, 10)
+        X = rng.multivariate_normal(location, covariance, size=200_000)
+        scale = np.sqrt(np.diag(covariance))
+        X = (X - location) / scale
+        est = stream(
+            OnlineGaussian(solver="sgd", learning_rate="invscaling", average=True), X, 100
+        )
+        truth = covariance / np.outer(scale, scale)
+        assert kl_divergence(np.zeros(5), truth, est.location_, est.covariance_) <= 0.01
