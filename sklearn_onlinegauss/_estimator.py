@@ -80,8 +80,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         covariance may change by at most a factor 2 in any direction, the mean
         by one standard deviation); shrunk steps are counted in
         `n_steps_shrunk_`. They start from the exact moments of the first
-        ``n_features + 1`` samples, since a gradient step needs a
-        nonsingular covariance.
+        ``5 * (n_features + 1)`` samples: a gradient step needs a
+        nonsingular covariance, and one that is not nearly singular in some
+        direction (from ``n_features + 1`` samples, runs one row at a time
+        could stay stuck there for 1e5 rows).
 
     parametrization : {'cholesky', 'precision', 'covariance'}, default='cholesky'
         Coordinates of the ``'sgd'`` and ``'adam'`` steps: the log-diagonal

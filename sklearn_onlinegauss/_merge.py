@@ -30,7 +30,7 @@ def merge(estimators):
     sample weight it has seen. For ``'sgd'`` and ``'adam'`` the parameters are
     averaged, weighted by sample weight seen (parallel SGD, Zinkevich et al.,
     2010), and the optimizer's state (Adam's moment estimates) starts afresh;
-    estimators still warming up on their first ``n_features + 1`` samples are
+    estimators still warming up on their first ``5 * (n_features + 1)`` samples are
     pooled exactly. Averaged iterates (``average``) are averaged likewise,
     weighted by the weight each average holds; a part that has not started
     averaging yet enters with its current estimate, weighted by the weight

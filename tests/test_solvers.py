@@ -46,15 +46,17 @@ def _euclidean(name="covariance"):
     return Euclidean(FULL, PARAMETRIZATIONS[name](FULL.project), SGD(), reg_covar=1e-6)
 
 
-def test_euclidean_warms_up_on_exact_moments_until_it_has_n_features_plus_one_samples():
+def test_euclidean_warms_up_on_exact_moments_of_five_times_n_features_plus_one_rows():
+    from sklearn_onlinegauss._solvers import WARM_UP_ROWS
+
     solver = _euclidean()
-    X = np.array([[0.0, 1.0], [2.0, 1.0], [1.0, 4.0]])
+    X = np.random.default_rng(3).normal(size=(WARM_UP_ROWS * 3, 2))
     big = _constant(123.0)  # the rate is ignored while warming up
     state, _ = solver.step(solver.start(2), X[:1], np.ones(1), 0.0, big)
     assert isinstance(state, WarmupState)
-    state, _ = solver.step(state, X[1:2], np.ones(1), 1.0, big)
-    assert isinstance(state, WarmupState) and state.weight == 2
-    state, _ = solver.step(state, X[2:], np.ones(1), 2.0, big)
+    state, _ = solver.step(state, X[1:-1], np.ones(len(X) - 2), 1.0, big)
+    assert isinstance(state, WarmupState) and state.weight == len(X) - 1
+    state, _ = solver.step(state, X[-1:], np.ones(1), len(X) - 1.0, big)
     assert isinstance(state, EuclideanState)
     moments = solver.moments(state)
     np.testing.assert_allclose(moments.locations[0], X.mean(0))
@@ -92,8 +94,9 @@ def test_euclidean_non_finite_gradient_rejects_the_step():
 def test_euclidean_step_no_halving_can_save_is_rejected_with_the_optimizer_state(monkeypatch):
     # Adam's moment estimates must not advance on a step that is not taken.
     solver = Euclidean(FULL, PARAMETRIZATIONS["cholesky"](FULL.project), Adam(), reg_covar=1e-6)
-    X = np.random.default_rng(0).normal(size=(10, 2))
+    X = np.random.default_rng(0).normal(size=(20, 2))
     state, _ = solver.step(solver.start(2), X, None, 0.0, OPTIMAL)
+    assert isinstance(state, EuclideanState)
     monkeypatch.setattr(solver, "_acceptable", lambda *args: False)
     new, shrunk = solver.step(state, np.array([[1.0, -1.0]]), None, 10.0, _constant(0.1))
     assert shrunk and new is state
