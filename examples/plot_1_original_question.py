@@ -109,7 +109,8 @@ est = OnlineGaussian(
 )
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    est.partial_fit(np.array([[0.1], [-0.1], [0.001]]))
+    # Ten rows at +-0.1 (variance 0.01, the exact start), then one near the mean.
+    est.partial_fit(np.r_[np.tile([0.1, -0.1], 5), 0.001][:, None])
 print(
     f"OnlineGaussian, same step: variance {est.covariance_[0, 0]:.4f}, "
     f"{est.n_steps_shrunk_} step(s) shrunk; warning: {caught[-1].message}"
