@@ -6,7 +6,10 @@ Solvers and parametrizations on ill-conditioning
 The KL divergence from the true distribution, against the number of samples streamed, for every
 solver, on a well-conditioned (condition number 10) and a badly conditioned (1e6) 5-D Gaussian.
 The batch maximum-likelihood estimate on the same data is the reference: no estimator can do
-better on average, and the default natural-gradient solver matches it exactly.
+better on average, and the default natural-gradient solver matches it exactly. The Riemannian
+solver (the natural gradient's direction along the geodesics of the positive-definite cone) and
+``sgd`` on data whitened by a running pilot estimate do not depend on the conditioning either;
+plain ``sgd`` and ``adam`` do.
 """
 
 import warnings
@@ -36,6 +39,8 @@ def gaussian(rng, d, condition):
 solvers = {
     "natural (default)": {},
     "natural, invscaling + averaging": dict(learning_rate="invscaling", eta0=1.0, average=True),
+    "riemannian (exponential map)": dict(solver="riemannian"),
+    "sgd, log-Cholesky, whitened": dict(solver="sgd", preconditioner="whiten"),
     "sgd, log-Cholesky": dict(solver="sgd"),
     "sgd, precision": dict(solver="sgd", parametrization="precision"),
     "sgd, covariance": dict(solver="sgd", parametrization="covariance"),
@@ -71,7 +76,7 @@ for ax, condition in zip(axes, (1e1, 1e6), strict=True):
         ax.plot(
             checkpoints,
             curve,
-            "o-" if name.startswith("natural") else ".--",
+            "o-" if name.startswith(("natural", "riemannian")) else ".--",
             markersize=3,
             label=name + shrunk,
         )
