@@ -305,6 +305,8 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     def _fit(self, X):
         check_pooling_rate(self.learning_rate, self.eta0)
         warm = self.warm_start and hasattr(self, "_state")
+        if warm:
+            self._check_layout()
         with self._kept_on_error(_FITTED):
             X = self._check_X(X, reset=not warm)
             if not warm and len(X) < self.n_components:
@@ -367,13 +369,18 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def _validated_partial_fit(self, X):
         check_pooling_rate(self.learning_rate, self.eta0)
-        if hasattr(self, "_state") and self._layout != self._current_layout():
+        if hasattr(self, "_state"):
+            self._check_layout()
+        return self._partial_fit(X)
+
+    def _check_layout(self):
+        """Refuse to continue a mixture of another number of components or structure."""
+        if self._layout != self._current_layout():
             raise ValueError(
                 f"The mixture was learned with (n_components, covariance_type) = "
                 f"{self._layout} and cannot continue as {self._current_layout()}. "
-                "Call fit to start afresh."
+                "Call fit without warm_start to start afresh."
             )
-        return self._partial_fit(X)
 
     def _current_layout(self):
         return self.n_components, self.covariance_type

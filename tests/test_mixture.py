@@ -260,6 +260,10 @@ def test_warm_start_continues_and_a_cold_fit_starts_afresh():
     seen, t = model.n_samples_seen_, model.t_
     model.set_params(warm_start=True).fit(X[:500])
     assert model.n_samples_seen_ == seen + 500 and model.t_ > t
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match="cannot continue as"):
+        model.set_params(n_components=2).fit(X)  # a warm start of another layout
+    assert pickle.dumps(model.set_params(n_components=3)) == before
     model.set_params(warm_start=False).fit(X[:500])
     assert model.n_samples_seen_ == 500
 
