@@ -2,10 +2,12 @@
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ._gaussians import Gaussians
 from ._legacy import legacy_names
 
-__all__ = ["Averaged", "update_average"]
+__all__ = ["Averaged", "averaging_start", "update_average"]
 
 __getattr__ = legacy_names(__name__, {"Average"})
 
@@ -29,3 +31,14 @@ def update_average(average, state, weight):
     return Averaged(
         Gaussians(*(a + f * (s - a) for a, s in zip(average.state, state, strict=True))), total
     )
+
+
+def averaging_start(average):
+    """Total weight from which to average the iterates, for an ``average`` parameter; None: never.
+
+    ``True`` is from the start, ``False`` never, a number from that weight;
+    ``average`` may be a numpy bool as well as a Python one.
+    """
+    if isinstance(average, (bool, np.bool_)):
+        return 0.0 if average else None
+    return average

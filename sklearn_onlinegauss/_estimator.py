@@ -10,8 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._averaging import averaging_start
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
-from ._gaussians import Gaussians, scoring_rows
+from ._gaussians import scoring_rows
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
@@ -497,7 +498,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         return (
             self.solver == "natural"
             and self.learning_rate == "optimal"
-            and self._start_average() is None
+            and averaging_start(self.average) is None
         )
 
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -545,7 +546,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             start = self._carry()
         else:
             start = self._empty_carry(solver, X.shape[1])
-        if len(X) == 1 and self._one_step_is_the_pass(start):  # the streaming case
+        one_step = self.solver == "natural" and averaging_start(self.average) is None
+        if len(X) == 1 and one_step:  # the streaming case: the pass is one step
             carry = self._one_row_step(solver, X, w, start)
         else:
             with blas_threads_for(self._batch_work(*X.shape)):
@@ -553,23 +555,16 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         self._commit(solver, start, carry, getattr(self, "n_iter_", 0) + 1, params)
         return self
 
-    def _one_step_is_the_pass(self, start):
-        """Whether a one-row pass is one natural step and nothing else (no average, no sums)."""
-        return (
-            self.solver == "natural"
-            and self.average is False
-            and type(start.state) is Gaussians  # not a TrackedState: no Ledoit-Wolf sums
-        )
-
     def _one_row_step(self, solver, X, w, start):
-        """What :meth:`_pass` gives for one row, without its loop: the step, in Python scalars.
+        """What :meth:`_pass` gives for one row (of positive weight), without its loop.
 
-        No BLAS call is made, so no thread limit is needed either.
+        The natural step of one row makes no BLAS call, so it needs no thread
+        limit either.
         """
+        state, _ = solver.step(
+            start.state, X, w, start.t, Rate(self.learning_rate, self.eta0, self.power_t)
+        )
         weight = 1.0 if w is None else float(w[0])
-        rate = Rate(self.learning_rate, self.eta0, self.power_t)
-        row_weight, retain = rate.pooling(start.t, w, 1)
-        state = solver.structure.step(start.state, X, row_weight, retain)
         return Carry(state, None, start.t + weight, start.n_seen + 1, start.n_shrunk)
 
     def _check_same_structure(self):
@@ -606,7 +601,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             settings = {
                 "solver": (self.solver, "natural"),
                 "learning_rate": (self.learning_rate, "optimal"),
-                "average": (self._start_average() is not None, False),
+                "average": (averaging_start(self.average) is not None, False),
                 "covariance_type": (self.covariance_type, "full"),
             }
             wrong = [f"{k}={v!r}" for k, (v, needed) in settings.items() if v != needed]
@@ -642,19 +637,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     def _empty_carry(solver, n_features):
         return Carry(solver.start(n_features), None, 0.0, 0, 0)
 
-    def _start_average(self):
-        """Total weight from which to average the iterates; None: never.
-
-        ``average`` may be a numpy bool as well as a Python one.
-        """
-        if isinstance(self.average, (bool, np.bool_)):
-            return 0.0 if self.average else None
-        return self.average
-
     def _batch_size(self, n_samples, n_features):
         if self.batch_size != "auto":
             return self.batch_size
-        if self.solver == "natural" and self._start_average() is None:
+        if self.solver == "natural" and averaging_start(self.average) is None:
             # Any batching gives the same estimate: take about 2 MB of rows.
             return max(1000, 2**18 // n_features)
         return min(200, n_samples)
@@ -677,7 +663,9 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
             return solver.step(state, Xb, wb, t, rate)
 
         batch_size = self._batch_size(*X.shape)
-        return stream(carry, X, w, batch_size, order, step, solver.moments, self._start_average())
+        return stream(
+            carry, X, w, batch_size, order, step, solver.moments, averaging_start(self.average)
+        )
 
     def _read(self, solver, carry):
         """The estimate of a carry, shrunk and regularized, and its factor."""

@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._averaging import averaging_start
 from ._compat import Interval, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
 from ._schedules import Rate, check_pooling_rate
@@ -472,7 +473,14 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         batch = min(self.batch_size, len(X))
         with blas_threads_for(natural_step_work(batch, X.shape[1])):
             carry = stream(
-                carry, X, None, self.batch_size, None, step, _identity, self._average_from()
+                carry,
+                X,
+                None,
+                self.batch_size,
+                None,
+                step,
+                _identity,
+                averaging_start(self.average),
             )
         return carry, log_likelihood[0] / len(X)
 
@@ -510,11 +518,6 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _structure(self):
         return STRUCTURES[self.covariance_type]
-
-    def _average_from(self):
-        if isinstance(self.average, (bool, np.bool_)):
-            return 0.0 if self.average else None
-        return float(self.average)
 
     def _learned(self):
         """What has been learned: nothing, rows kept while warming up, or a mixture."""
