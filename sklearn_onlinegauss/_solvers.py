@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import LinAlgError
 
-from ._gaussians import STRUCTURES, Gaussians, step_toward
+from ._gaussians import STRUCTURES, Gaussians, batch_moments, step_toward
 from ._legacy import legacy_names
 from ._linalg import cholesky_lower, solve_lower
 from ._optimizers import OPTIMIZERS, SGD
@@ -162,11 +162,14 @@ class Euclidean:
 
     def _warm_up(self, state, X, w, W):
         """The exact pooled moments, until they can start gradient ascent."""
+        return self.settle(self._pooled(state, X, w, W))
+
+    def _pooled(self, moments, X, w, W):
+        """The :class:`WarmupState` of exact moments with the rows pooled in."""
         location, covariance = step_toward(
-            state.location, state.covariance, X, w, W / (state.weight + W)
+            moments.location, moments.covariance, X, w, W / (moments.weight + W)
         )
-        covariance = self.structure.project(covariance)
-        return self.settle(WarmupState(location, covariance, state.weight + W))
+        return WarmupState(location, self.structure.project(covariance), moments.weight + W)
 
     def _gradient_step(self, state, X, w, eta):
         """One step of size ``eta`` in the parametrization's coordinates: ``(state, shrunk)``."""
@@ -264,11 +267,10 @@ class Whitened(Euclidean):
         return PreconditionedState(state.params, state.optimizer, warmup)
 
     def _gradient_step(self, state, X, w, eta):
-        pilot = self._warm_up_pilot(state.pilot, X, w)
+        pilot = self._pooled(state.pilot, X, w, len(X) if w is None else w.sum())
         m = pilot.location
         pilot_gaussian = _FULL.from_full(m[None], pilot.covariance[None])
-        gaussian = _FULL.regularize(pilot_gaussian, self.reg_covar)
-        L = cholesky_lower(gaussian.covariances[0])
+        L = _FULL.factor(_FULL.regularize(pilot_gaussian, self.reg_covar))[0]
         location, covariance = self.parametrization.to_moments(state.params)
         whitened = solve_lower(L, solve_lower(L, covariance).T)
         params = self.parametrization.from_moments(
@@ -280,13 +282,6 @@ class Whitened(Euclidean):
         F = L @ cholesky_lower(covariance)  # L C L' as F F': exactly symmetric
         params = self.parametrization.from_moments(m + L @ location, F @ F.T)
         return PreconditionedState(params, inner.optimizer, pilot), shrunk
-
-    def _warm_up_pilot(self, pilot, X, w):
-        W = len(X) if w is None else w.sum()
-        location, covariance = step_toward(
-            pilot.location, pilot.covariance, X, w, W / (pilot.weight + W)
-        )
-        return WarmupState(location, self.structure.project(covariance), pilot.weight + W)
 
 
 class _Moments:
@@ -329,27 +324,25 @@ class Riemannian(Euclidean):
 
     def _gradient_step(self, state, X, w, eta):
         location, covariance = state.params
-        W = len(X) if w is None else w.sum()
-        m = (np.ones(len(X)) @ X if w is None else w @ X) / W
+        _, m, C = batch_moments(X, w)
         delta = m - location
-        R = X - m if w is None else (X - m) * np.sqrt(w)[:, None]
-        second = self.structure.project(R.T @ R / W + np.outer(delta, delta))
+        second = self.structure.project(C + np.outer(delta, delta))
         chol = cholesky_lower(covariance)
         whitened = solve_lower(chol, solve_lower(chol, second).T)
         values, vectors = np.linalg.eigh(0.5 * (whitened + whitened.T))
         values -= 1.0
-        move = float(np.sqrt(np.sum(solve_lower(chol, delta) ** 2)))
-        largest = max(float(np.abs(values).max()), 0.0)
+        if not np.all(np.isfinite(values)):
+            return state, True
+        move = math.sqrt(float(np.sum(solve_lower(chol, delta) ** 2)))
+        largest = float(np.abs(values).max())
         limit = min(
             math.log(TRUST_FACTOR) / largest if largest > 0 else math.inf,
             1.0 / move if move > 0 else math.inf,
         )
         shrunk = eta > limit
         eta = min(eta, limit)
-        if not (np.isfinite(eta) and np.all(np.isfinite(values))):
-            return state, True
         factor = chol @ (vectors * np.exp(0.5 * eta * values))
-        new_covariance = factor @ factor.T  # L U e^(eta L) U' L': exactly symmetric
+        new_covariance = factor @ factor.T  # L V e^(eta values) V' L': exactly symmetric
         return EuclideanState((location + eta * delta, new_covariance), ()), shrunk
 
 
