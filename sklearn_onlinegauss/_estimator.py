@@ -753,9 +753,10 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         _, factor = self._fitted()
         return self._solver.structure.precisions(factor, self.n_features_in_)[0]
 
-    def _per_row(self, name, X):
+    def _per_row(self, name, X, checked=False):
+        """``name`` (a structure's per-row read) of the rows ``X`` (``checked``: validated)."""
         state, factor = self._fitted()
-        X = self._check_X(X)
+        X = X if checked else self._check_X(X)
         d = X.shape[1]
         rows = min(len(X), scoring_rows(d))  # the blocks the distances are computed in
         with blas_threads_for(rows * d * d):

@@ -13,7 +13,7 @@ from ._compat import Interval, StrOptions
 from ._estimator import OnlineGaussian
 from ._quantiles import DistanceHistogram, pool_distances, upper_quantile
 from ._schedules import Rate
-from ._streaming import call_lock
+from ._streaming import cached_read, call_lock
 
 __all__ = ["OnlineEllipticEnvelope"]
 
@@ -218,7 +218,7 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         X, w = self._validate_input(X, sample_weight, reset=False)
         rate = Rate(self.learning_rate, self.eta0, self.power_t)
         weights, retain = rate.pooling(self._histogram_weight, w, len(X))
-        distances = self.mahalanobis(X)
+        distances = self._per_row("mahalanobis", X, checked=True)
         self._histogram = pool_distances(
             self._histogram, distances, self.n_features_in_, weights, retain
         )
@@ -234,7 +234,12 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
             return -float(chi2.ppf(1.0 - self.contamination, d))
         if hasattr(self, "_fitted_offset"):
             return self._fitted_offset
-        return -float(upper_quantile(self._histogram, self.contamination, d))
+        return cached_read(  # read once per histogram, not once per predict
+            self,
+            (self._histogram,),
+            lambda: -float(upper_quantile(self._histogram, self.contamination, d)),
+            name="offset",
+        )
 
     def score_samples(self, X):
         """Minus the squared Mahalanobis distance of each row (higher: more normal).

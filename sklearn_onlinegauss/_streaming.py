@@ -136,27 +136,29 @@ def _check_weights(w):
 
 _LOCKS = weakref.WeakKeyDictionary()
 
-#: The last read of each estimator, ``((learned, params), value)``, kept
-#: beside it like its lock, so that pickles, clones and ``get_params`` never
-#: see it.
+#: The last read of each kind of each estimator, ``{name: ((learned,
+#: params), value)}``, kept beside it like its lock, so that pickles, clones
+#: and ``get_params`` never see it.
 _READS = weakref.WeakKeyDictionary()
 
 
-def cached_read(estimator, learned, compute):
+def cached_read(estimator, learned, compute, name="estimate"):
     """``compute()``, or what it gave for the same learned state and parameters.
 
     ``learned`` are the objects the read depends on, compared by identity:
     an update replaces them and none is changed in place. The
     hyperparameters are compared by value, so ``set_params`` of any of them
-    reads afresh. The value is shared by the reads that hit: callers return
-    copies of its arrays or arrays computed from them.
+    reads afresh. ``name`` tells apart reads of different things, which do
+    not evict each other. The value is shared by the reads that hit: callers
+    return copies of its arrays or arrays computed from them.
     """
     key = (tuple(learned), estimator._param_values())
-    entry = _READS.get(estimator)
+    entries = _READS.setdefault(estimator, {})
+    entry = entries.get(name)
     if entry is not None and _same_key(entry[0], key):
         return entry[1]
     value = compute()
-    _READS[estimator] = (key, value)
+    entries[name] = (key, value)
     return value
 
 

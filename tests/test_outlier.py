@@ -200,3 +200,20 @@ def test_merge_save_load_and_the_command_line_keep_the_detector():
     np.testing.assert_allclose(
         np.array(scored[1:], dtype=float), OnlineGaussian.score_samples(merged, X[:5])
     )
+
+
+def test_tail_probabilities_are_scipy_stats_beta_and_chi2():
+    from scipy.stats import beta
+
+    from sklearn_onlinegauss._quantiles import _distance, _tail
+
+    distances = np.array([0.0, 0.5, 3.0, 12.0, 40.0, 98.0])
+    for d, n in [(2, 100.0), (10, 500.0), (30, 357.0)]:
+        x = np.clip(distances / (n - 1), 0, 1)
+        np.testing.assert_allclose(
+            _tail(distances, d, n), beta.sf(x, d / 2, (n - d - 1) / 2), rtol=1e-10
+        )
+        for p in (0.5, 0.1, 0.01, 1e-6):
+            expected = (n - 1) * beta.isf(p, d / 2, (n - d - 1) / 2)
+            assert _distance(p, d, n) == pytest.approx(expected, rel=1e-9)
+    assert _distance(0.05, 3, 3.0) == pytest.approx(chi2.isf(0.05, 3))

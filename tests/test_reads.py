@@ -59,3 +59,14 @@ def test_a_read_is_not_in_pickles_and_not_shared_with_the_caller(name):
     assert np.all(np.isfinite(getattr(estimator, attribute)))
     score = getattr(estimator, "score_samples", getattr(estimator, "predict_proba", None))
     assert np.all(np.isfinite(score(X[:5])))
+
+
+def test_a_detector_threshold_is_read_once_per_histogram_and_setting():
+    detector = OnlineEllipticEnvelope().partial_fit(X[:1200])
+    first = detector.offset_
+    _ = detector.covariance_  # another read, kept beside the threshold's
+    assert set(_READS[detector]) == {"estimate", "offset"}
+    assert detector.offset_ == first
+    assert detector.set_params(contamination=0.01).offset_ < first
+    detector.set_params(contamination=0.1).partial_fit(X[1200:])
+    assert detector.offset_ != first
