@@ -7,7 +7,6 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
@@ -17,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._averaging import averaging_start
 from ._compat import Interval, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
+from ._linalg import solve_lower
 from ._schedules import Rate, check_pooling_rate
 from ._shrinkage import shrink
 from ._streaming import Carry, StreamingMixin, cached_read, call_lock, stream
@@ -608,7 +608,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
         if self.covariance_type in ("diag", "spherical"):
             return 1.0 / factor
         eye = np.eye(factor.shape[-1])
-        cholesky = np.array([solve_triangular(L, eye, lower=True).T for L in factor])
+        cholesky = np.array([solve_lower(L, eye).T for L in factor])
         return cholesky[0] if self.covariance_type == "tied" else cholesky
 
     def _log_resp(self, X):
@@ -695,12 +695,12 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion of ``X`` (lower is better)."""
-        n = len(self._check_X(X))
-        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+        scores = self.score_samples(X)
+        return -2 * scores.sum() + self._n_parameters() * math.log(len(scores))
 
     def aic(self, X):
         """Akaike information criterion of ``X`` (lower is better)."""
-        return -2 * self.score(X) * len(self._check_X(X)) + 2 * self._n_parameters()
+        return -2 * self.score_samples(X).sum() + 2 * self._n_parameters()
 
 
 class _Learned(NamedTuple):
