@@ -1,6 +1,6 @@
 """Statistical efficiency: each solver's KL to the truth divided by the batch MLE's, same data.
 
-    python benchmarks/efficiency.py [--seeds 5] [--d 10]
+    python benchmarks/efficiency.py [--seeds 5] [--d 10] [--section 1|2|3]
 
 1. Streams n samples in mini-batches of 100 through ``partial_fit`` and prints
    the median (over seeds) of KL(true || estimate) / KL(true || batch MLE) at
@@ -88,6 +88,9 @@ def conditioning(args):
         "natural (default)": {},
         "riemannian": dict(solver="riemannian"),
         "sgd/cholesky whitened": dict(solver="sgd", preconditioner="whiten"),
+        "sgd/covariance whitened": dict(
+            solver="sgd", parametrization="covariance", preconditioner="whiten"
+        ),
         "adam/cholesky whitened": dict(solver="adam", preconditioner="whiten"),
     }
     conditions = (1e1, 1e6, 1e8)
@@ -110,11 +113,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--d", type=int, default=10)
+    parser.add_argument("--section", type=int, choices=(1, 2, 3), help="run this section only")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    solvers(args)
-    small_samples(args)
-    conditioning(args)
+    for number, section in enumerate((solvers, small_samples, conditioning), start=1):
+        if args.section in (None, number):
+            section(args)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
 from ._gaussians import STRUCTURES
@@ -20,7 +20,15 @@ from ._shrinkage import (
     shrink,
 )
 from ._solvers import TrackedState
-from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
+from ._streaming import (
+    Carry,
+    NothingToLearn,
+    StreamingMixin,
+    cached_read,
+    call_lock,
+    check_fitted,
+    stream,
+)
 from ._threads import blas_threads_for, natural_step_work
 
 __all__ = ["OnlineGaussianClassifier"]
@@ -357,7 +365,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
 
     def _read(self):
         """The estimate and its factors, computed once per learned state and settings."""
-        check_is_fitted(self, "_state")
+        check_fitted(self)
         learned = (self._state, self.class_count_, getattr(self, "_fourth", None))
         return cached_read(self, learned, self._compute_read)
 
@@ -395,7 +403,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
     @property
     def priors_(self):
         """ndarray of shape (n_classes,): the class priors used."""
-        check_is_fitted(self, "_state")
+        check_fitted(self)
         if self.priors is not None:
             priors = np.asarray(self.priors, dtype=float)
             if priors.shape != self.classes_.shape or np.any(priors < 0):

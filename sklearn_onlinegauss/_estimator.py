@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ._averaging import averaging_start
 from ._compat import Interval, InvalidParameterError, StrOptions, _fit_context
@@ -17,7 +16,15 @@ from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES, Rate, check_pooling_rate
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage, shrink
 from ._solvers import SOLVERS, TrackedState, make_solver
-from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
+from ._streaming import (
+    Carry,
+    NothingToLearn,
+    StreamingMixin,
+    cached_read,
+    call_lock,
+    check_fitted,
+    stream,
+)
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
@@ -96,9 +103,14 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         For ``'sgd'`` and ``'adam'``: ``'whiten'`` takes their steps in
         coordinates whitened by a running pilot estimate (the exact running
         mean and covariance of the data), in the parametrization's own
-        coordinates of the whitened problem, so that their progress no
-        longer depends on the data's conditioning. Ignored by the other
-        solvers.
+        coordinates of the whitened problem, with each coordinate's gradient
+        divided by its Fisher information there (a constant of the
+        parametrization), so that their progress no longer depends on the
+        data's conditioning. Measured by ``benchmarks/efficiency.py``
+        (section 3, d=10, median of 5 seeds, condition 10 / 1e6 / 1e8):
+        whitened ``'sgd'`` is WSGD100 times the batch MLE's KL after 1e5 rows
+        in batches of 100 and WSGD1 after 2e4 rows one at a time; whitened
+        ``'adam'`` WADAM100 and WADAM1. Ignored by the other solvers.
 
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         Structure of the covariance. The natural solver stores ``'diag'`` as
@@ -697,7 +709,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _fitted(self):
         """The estimate and its factor, computed once per learned state and settings."""
-        check_is_fitted(self, "_state")
+        check_fitted(self)
 
         def read():
             with blas_threads_for(self.n_features_in_**3):
@@ -744,7 +756,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     @property
     def shrinkage_(self):
         """float: the shrinkage intensity used (0 without shrinkage)."""
-        check_is_fitted(self, "_state")
+        check_fitted(self)
         return self._shrinkage_of(self._solver, self._carry())
 
     @property

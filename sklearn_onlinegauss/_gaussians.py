@@ -497,6 +497,11 @@ def scoring_rows(n_features):
 def _matrix_mahalanobis(X, origin, mean, chol, out):
     """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows."""
     rows = scoring_rows(len(mean))
+    if len(X) <= rows:  # one block: a one-row read skips the loop's slicing
+        R = X - origin
+        R -= mean
+        Z = solve_lower(chol, R.T)
+        return np.einsum("ij,ij->j", Z, Z, out=out)
     for start in range(0, len(X), rows):
         R = X[start : start + rows] - origin
         R -= mean

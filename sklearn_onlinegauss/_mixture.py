@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ._averaging import averaging_start
 from ._compat import Interval, StrOptions, _fit_context
@@ -19,7 +18,7 @@ from ._gaussians import STRUCTURES
 from ._linalg import solve_lower
 from ._schedules import Rate, check_pooling_rate
 from ._shrinkage import shrink
-from ._streaming import Carry, StreamingMixin, cached_read, call_lock, stream
+from ._streaming import Carry, StreamingMixin, cached_read, call_lock, check_fitted, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import outside_stacklevel
 
@@ -572,7 +571,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _fitted(self):
         """The mixture and its factors, computed once per learned state and settings."""
-        check_is_fitted(self, "_state")
+        check_fitted(self)
         state = self._state if self._average is None else self._average.state
         return cached_read(self, (state,), lambda: self._readable(state))
 

@@ -7,13 +7,12 @@ import numpy as np
 from scipy.stats import chi2
 from sklearn.base import OutlierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
 from ._estimator import OnlineGaussian
 from ._quantiles import DistanceHistogram, pool_distances, upper_quantile
 from ._schedules import Rate
-from ._streaming import cached_read, call_lock
+from ._streaming import cached_read, call_lock, check_fitted
 
 __all__ = ["OnlineEllipticEnvelope"]
 
@@ -228,7 +227,7 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
     @property
     def offset_(self):
         """float: the threshold on ``score_samples`` (minus a squared distance)."""
-        check_is_fitted(self, "_histogram")
+        check_fitted(self, "_histogram")
         d = self.n_features_in_
         if self.threshold == "chi2":
             return -float(chi2.ppf(1.0 - self.contamination, d))

@@ -17,6 +17,13 @@ symmetric-matrix gradient)::
 Log-Cholesky factors store ``log`` of the diagonal, so every parameter value
 is a valid Gaussian; their diagonal gradients pick up the chain-rule factor
 ``L_ii``.
+
+With ``squares=True`` a gradient also returns the weighted mean over rows of
+each row's own squared gradient, entry by entry (what Adam's second-moment
+estimate needs so that a batch's step does not depend on its size).  Each
+row's matrix gradient has the form ``tril(a b' - C)`` (or ``a b' - C``), so
+the mean of its squares is ``(A*A)' W (B*B) - 2 C * (A' W B) + C*C``: two
+products over the batch, never one ``(d, d)`` matrix per row.
 """
 
 from functools import lru_cache
@@ -72,27 +79,73 @@ def _mean_gradient(chol, z_mean):
     return solve_lower(chol, z_mean, trans=True)
 
 
+def _row_squares(structure, w, A, B, C, diagonal=None, lower=True):
+    """Weighted mean over rows ``i`` of the squared entries of ``structure.project(T_i)``.
+
+    ``T_i = tril(a_i b_i' - C)`` (``lower``; else ``a_i b_i' - C``), the rows
+    of ``A``, ``B`` being ``a_i``, ``b_i``, its diagonal multiplied by
+    ``diagonal`` (the log-Cholesky chain rule) when given; ``w`` sums to 1.
+    """
+    scale = 1.0 if diagonal is None else diagonal
+    per_row_diagonal = scale * (A * B - np.diag(C))  # (n, d): the T_i's diagonals
+    if structure.name == "spherical":
+        return np.mean(per_row_diagonal, axis=1) ** 2 @ w * np.eye(len(C))
+    squares_diagonal = w @ per_row_diagonal**2
+    if structure.name == "diag":
+        return np.diag(squares_diagonal)
+    WB = B * w[:, None]
+    S = (A * A).T @ (WB * B) - 2.0 * C * (A.T @ WB) + C * C
+    np.maximum(S, 0.0, out=S)  # a mean of squares: below 0 only by rounding
+    np.fill_diagonal(S, squares_diagonal)
+    return _tril(S) if lower else S
+
+
+def _log_factor_fisher(d):
+    """Fisher information of the coordinates of a log-diagonal factor at ``N(0, I)``.
+
+    1 for the mean and for each entry below the diagonal (``-1/2 tr(F'F)``
+    for ``F = I + e E``: curvature 1), 2 for each log-diagonal entry
+    (``m - exp(2 m) / 2`` at 0); 1 above the diagonal, which holds no
+    parameter.
+    """
+    fisher = np.ones((d, d))
+    np.fill_diagonal(fisher, 2.0)
+    return np.ones(d), fisher
+
+
 class Cholesky:
     """``(mu, M)``: ``Sigma = L L'``, ``L`` lower with ``diag(L) = exp(diag(M))``."""
 
-    def __init__(self, project):
-        self.project = project
+    def __init__(self, structure):
+        self.structure = structure
+        self.project = structure.project
 
     def from_moments(self, location, covariance):
         return location.copy(), _to_log_diag(cholesky_lower(covariance))
+
+    @staticmethod
+    def standard_fisher(d):
+        """Each coordinate's Fisher information at ``N(0, I)`` (:func:`_log_factor_fisher`)."""
+        return _log_factor_fisher(d)
 
     def to_moments(self, params):
         location, M = params
         L = _from_log_diag(M)
         return location, L @ L.T
 
-    def gradient(self, params, X, w):
+    def gradient(self, params, X, w, squares=False):
         location, M = params
         L = _from_log_diag(M)
-        z_mean, A = _whitened_moments(X, w, location, L)
+        Z = solve_lower(L, (X - location).T)
+        z_mean, A = Z @ w, (Z * w) @ Z.T
         A.flat[:: A.shape[0] + 1] -= 1.0
         dL = _tril(solve_lower(L, A, trans=True))
-        return _mean_gradient(L, z_mean), self.project(_chain_log_diag(dL, L))
+        grads = _mean_gradient(L, z_mean), self.project(_chain_log_diag(dL, L))
+        if not squares:
+            return grads
+        Y = solve_lower(L, Z, trans=True).T  # row i: L'^-1 z_i, the row's mean gradient
+        K = solve_lower(L, np.eye(len(L)), trans=True)
+        return grads, (w @ Y**2, _row_squares(self.structure, w, Y, Z.T, K, np.diag(L)))
 
 
 class Precision:
@@ -102,26 +155,36 @@ class Precision:
     is concave in ``U`` and its gradient needs no triangular solve.
     """
 
-    def __init__(self, project):
-        self.project = project
+    def __init__(self, structure):
+        self.structure = structure
+        self.project = structure.project
 
     def from_moments(self, location, covariance):
         precision = cho_solve((cholesky_lower(covariance), True), np.eye(len(location)))
         return location.copy(), _to_log_diag(cholesky_lower(precision))
+
+    @staticmethod
+    def standard_fisher(d):
+        return _log_factor_fisher(d)
 
     def to_moments(self, params):
         location, N = params
         U_inv = solve_lower(_from_log_diag(N), np.eye(len(location)))
         return location, U_inv.T @ U_inv
 
-    def gradient(self, params, X, w):
+    def gradient(self, params, X, w, squares=False):
         location, N = params
         U = _from_log_diag(N)
         R = X - location
         E = R @ U
         dU = -_tril((R * w[:, None]).T @ E)
         dU.flat[:: U.shape[0] + 1] += 1.0 / np.diag(U)
-        return U @ (w @ E), self.project(_chain_log_diag(dU, U))
+        grads = U @ (w @ E), self.project(_chain_log_diag(dU, U))
+        if not squares:
+            return grads
+        row_means = E @ U.T
+        C = -np.diag(1.0 / np.diag(U))
+        return grads, (w @ row_means**2, _row_squares(self.structure, w, -R, E, C, np.diag(U)))
 
 
 class Covariance:
@@ -131,23 +194,40 @@ class Covariance:
     compared; the solver's trust region keeps every step positive definite.
     """
 
-    def __init__(self, project):
-        self.project = project
+    def __init__(self, structure):
+        self.structure = structure
+        self.project = structure.project
 
     def from_moments(self, location, covariance):
         return location.copy(), covariance.copy()
 
+    @staticmethod
+    def standard_fisher(d):
+        """1 for the mean; 1/2 for every entry of ``Sigma`` at ``N(0, I)``.
+
+        ``-1/2 log s - 1/(2 s)`` has second derivative ``-1/2`` at ``s = 1``;
+        an off-diagonal pair moved together (the symmetric gradient) has
+        curvature 1 and gradient twice its entries': 1/2 again.
+        """
+        return np.ones(d), np.full((d, d), 0.5)
+
     def to_moments(self, params):
         return params
 
-    def gradient(self, params, X, w):
+    def gradient(self, params, X, w, squares=False):
         location, covariance = params
         L = cholesky_lower(covariance)
         z_mean, A = _whitened_moments(X, w, location, L)
         A.flat[:: A.shape[0] + 1] -= 1.0
         T = solve_lower(L, A, trans=True)
         G = 0.5 * solve_lower(L, T.T, trans=True)
-        return _mean_gradient(L, z_mean), self.project(0.5 * (G + G.T))
+        grads = _mean_gradient(L, z_mean), self.project(0.5 * (G + G.T))
+        if not squares:
+            return grads
+        # Row i's gradient is (q q' - P) / 2, q = P r_i: q is also its mean gradient.
+        Q = solve_lower(L, solve_lower(L, (X - location).T), trans=True).T
+        P = cho_solve((L, True), np.eye(len(L)))
+        return grads, (w @ Q**2, _row_squares(self.structure, w, Q / 2, Q, P / 2, lower=False))
 
 
 #: Public name -> parametrization class, constructed with a covariance projection.

@@ -17,11 +17,20 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
 
-__all__ = ["Carry", "NothingToLearn", "StreamingMixin", "cached_read", "call_lock", "stream"]
+__all__ = [
+    "Carry",
+    "NothingToLearn",
+    "StreamingMixin",
+    "cached_read",
+    "call_lock",
+    "check_fitted",
+    "stream",
+]
 
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -140,6 +149,18 @@ _LOCKS = weakref.WeakKeyDictionary()
 #: params), value)}``, kept beside it like its lock, so that pickles, clones
 #: and ``get_params`` never see it.
 _READS = weakref.WeakKeyDictionary()
+
+
+def check_fitted(estimator, attribute="_state"):
+    """scikit-learn's ``check_is_fitted(estimator, attribute)``, without its cost when fitted.
+
+    ``check_is_fitted`` reads the estimator's tags on every call (several
+    microseconds, a third of a one-row read at d=10); a fitted estimator has
+    the attribute in its ``__dict__``, and one without it gets scikit-learn's
+    own error.
+    """
+    if attribute not in vars(estimator):
+        check_is_fitted(estimator, attribute)
 
 
 def cached_read(estimator, learned, compute, name="estimate"):

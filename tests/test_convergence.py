@@ -154,15 +154,70 @@ def test_riemannian_one_row_at_a_time_is_efficient():
     assert np.median(ratios) <= 2.0
 
 
-def test_whitened_sgd_is_nearly_efficient_at_any_condition():
-    # Whitened by the running pilot, the problem is well conditioned: median of 5
-    # seeds at condition 1e6, 1e5 rows in batches of 100 (measured 1.14-1.27: the
-    # log-diagonal's gain is twice the optimal one, which costs 4/3 in variance).
-    ratios = [
-        kl_ratios(OnlineGaussian(solver="sgd", preconditioner="whiten"), 10, 1e6, [100_000], s)[0]
-        for s in range(5)
-    ]
-    assert np.median(ratios) <= 2.0
+@pytest.mark.parametrize(
+    "solver, parametrization, bound",
+    [
+        # Whitened and divided by the coordinates' Fisher information, sgd takes
+        # the natural gradient's steps: the bound of the Riemannian test above
+        # (measured medians 1.00 / 1.00 / 1.06).
+        ("sgd", "cholesky", 1.2),
+        ("sgd", "precision", 1.2),
+        ("sgd", "covariance", 1.2),
+        # Adam's gain on a log-diagonal entry is sqrt(2) (its step divides by
+        # the gradient's sd, sqrt(2), not by its Fisher information, 2), which
+        # costs 2 / (2 sqrt(2) - 1) = 1.09 on those coordinates: 1.09 + 0.2.
+        ("adam", "cholesky", 1.3),
+    ],
+)
+def test_whitened_euclidean_solvers_are_nearly_efficient_at_any_condition(
+    solver, parametrization, bound
+):
+    # Median of 5 seeds at condition 1e6, 1e5 rows in batches of 100.
+    params = dict(solver=solver, parametrization=parametrization, preconditioner="whiten")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShrunkStepWarning)
+        ratios = [
+            kl_ratios(OnlineGaussian(**params), 10, 1e6, [100_000], seed)[0] for seed in range(5)
+        ]
+    assert np.median(ratios) <= bound
+
+
+#: Every solver and parametrization, sgd and adam whitened and not.
+EVERY_SOLVER = [
+    {},
+    dict(solver="riemannian"),
+    *(
+        dict(solver=s, parametrization=p, preconditioner=w)
+        for w in ("whiten", None)
+        for s in ("sgd", "adam")
+        for p in ("cholesky", "precision", "covariance")
+    ),
+]
+
+
+@pytest.mark.parametrize("params", EVERY_SOLVER, ids=lambda p: "/".join(map(str, p.values())))
+def test_no_stuck_runs_one_row_at_a_time(params):
+    # 10 seeds, one row at a time, condition 10, d=10. A stuck run (a start the
+    # trust region could not climb out of) ended at 1e3-1e6 times the MLE's KL.
+    # Whitened or natural, every run ends within 10x of the MLE's KL (the
+    # issue's bound; benchmarks/stuck_runs.py checks it after 1e5 rows too).
+    # Unwhitened, sgd and adam are slow rather than stuck: under 1/t steps
+    # their gain in the largest-variance direction is below 1/2, so their
+    # ratio grows with n (MATH.md section 4); for them every seed must be
+    # within 10x of the configuration's median, which a stuck run is not.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShrunkStepWarning)
+        ratios = np.array(
+            [
+                kl_ratios(OnlineGaussian(**params), 10, 10.0, [10_000], seed, batch_size=1)[0]
+                for seed in range(10)
+            ]
+        )
+    assert np.isfinite(ratios).all()
+    if params.get("solver") in ("sgd", "adam") and params["preconditioner"] is None:
+        assert ratios.max() <= 10 * np.median(ratios)
+    else:
+        assert ratios.max() <= 10
 
 
 def test_sgd_with_invscaling_and_averaging_converges_on_standardized_data():

@@ -41,7 +41,7 @@ def _directions(name, covariance_type, shape):
 @pytest.mark.parametrize("name", sorted(PARAMETRIZATIONS))
 def test_gradient_matches_finite_differences(name, covariance_type):
     X, w, location, covariance = _problem(covariance_type)
-    P = PARAMETRIZATIONS[name](STRUCTURES[covariance_type].project)
+    P = PARAMETRIZATIONS[name](STRUCTURES[covariance_type])
     params = P.from_moments(location, covariance)
     grad_mu, grad_matrix = P.gradient(params, X, w)
     h = 1e-6
@@ -66,7 +66,7 @@ def test_gradient_matches_finite_differences(name, covariance_type):
 @pytest.mark.parametrize("name", sorted(PARAMETRIZATIONS))
 def test_moments_round_trip(name):
     _, _, location, covariance = _problem("full")
-    P = PARAMETRIZATIONS[name](STRUCTURES["full"].project)
+    P = PARAMETRIZATIONS[name](STRUCTURES["full"])
     mu, cov = P.to_moments(P.from_moments(location, covariance))
     np.testing.assert_allclose(mu, location)
     np.testing.assert_allclose(cov, covariance, rtol=1e-12, atol=1e-12)
@@ -77,7 +77,7 @@ def test_gradient_vanishes_at_the_maximum_likelihood_estimate(name):
     X, w, _, _ = _problem("full", n=50)
     mean = w @ X
     cov = ((X - mean).T * w) @ (X - mean)
-    P = PARAMETRIZATIONS[name](STRUCTURES["full"].project)
+    P = PARAMETRIZATIONS[name](STRUCTURES["full"])
     for g in P.gradient(P.from_moments(mean, cov), X, w):
         np.testing.assert_allclose(g, 0, atol=1e-10)
 
@@ -86,9 +86,26 @@ def test_the_textbook_gradient_is_the_matrix_gradient_not_the_cookbook_one():
     # d/dSigma for a symmetric Sigma in the Frobenius metric is
     # G = 1/2 (Sigma^-1 r r' Sigma^-1 - Sigma^-1); the "free entries" derivative
     # 2G - diag(G) is a different vector and would double off-diagonal steps.
-    P = PARAMETRIZATIONS["covariance"](STRUCTURES["full"].project)
+    P = PARAMETRIZATIONS["covariance"](STRUCTURES["full"])
     x, mu, cov = np.array([[1.0, 2.0]]), np.zeros(2), np.array([[2.0, 0.5], [0.5, 1.0]])
     inv = np.linalg.inv(cov)
     r = x[0] - mu
     expected = 0.5 * (inv @ np.outer(r, r) @ inv - inv)
     np.testing.assert_allclose(P.gradient((mu, cov), x, np.ones(1))[1], expected)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical"])
+@pytest.mark.parametrize("name", sorted(PARAMETRIZATIONS))
+def test_row_squares_are_the_mean_of_each_rows_squared_gradient(name, covariance_type):
+    # Adam's second moment: the weighted mean of every row's own gradient
+    # squared, entry by entry, computed without one (d, d) matrix per row.
+    X, w, location, covariance = _problem(covariance_type)
+    P = PARAMETRIZATIONS[name](STRUCTURES[covariance_type])
+    params = P.from_moments(location, covariance)
+    grads, squares = P.gradient(params, X, w, squares=True)
+    for g, expected in zip(grads, P.gradient(params, X, w), strict=True):
+        np.testing.assert_array_equal(g, expected)
+    rows = [P.gradient(params, x[None], np.ones(1)) for x in X]
+    for k, s in enumerate(squares):
+        brute = sum(wi * r[k] ** 2 for wi, r in zip(w, rows, strict=True))
+        np.testing.assert_allclose(s, brute, rtol=1e-10, atol=1e-12 * np.abs(brute).max())

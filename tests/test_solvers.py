@@ -43,7 +43,7 @@ def test_natural_constant_rate_one_row_at_a_time_by_hand():
 
 
 def _euclidean(name="covariance"):
-    return Euclidean(FULL, PARAMETRIZATIONS[name](FULL.project), SGD(), reg_covar=1e-6)
+    return Euclidean(FULL, PARAMETRIZATIONS[name](FULL), SGD(), reg_covar=1e-6)
 
 
 def test_euclidean_warms_up_on_exact_moments_of_five_times_n_features_plus_one_rows():
@@ -93,7 +93,7 @@ def test_euclidean_non_finite_gradient_rejects_the_step():
 
 def test_euclidean_step_no_halving_can_save_is_rejected_with_the_optimizer_state(monkeypatch):
     # Adam's moment estimates must not advance on a step that is not taken.
-    solver = Euclidean(FULL, PARAMETRIZATIONS["cholesky"](FULL.project), Adam(), reg_covar=1e-6)
+    solver = Euclidean(FULL, PARAMETRIZATIONS["cholesky"](FULL), Adam(), reg_covar=1e-6)
     X = np.random.default_rng(0).normal(size=(20, 2))
     state, _ = solver.step(solver.start(2), X, None, 0.0, OPTIMAL)
     assert isinstance(state, EuclideanState)

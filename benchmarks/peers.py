@@ -1,0 +1,164 @@
+"""Streaming mean and covariance: ours against its peers, at every (d, b), in one run.
+
+    pip install -e ".[bench]"           # river, precise, scikit-learn-intelex
+    python benchmarks/peers.py [--quick]
+
+For d in {10, 100, 1000} and batches of b in {1, 10, 100, 1000, 10000} rows,
+the rows per second of ``OnlineGaussian().partial_fit`` (the default: exact
+running mean and covariance) divided by each peer's, on the same rows: a
+ratio above 1 means ours is faster. Peers that are not installed are left
+out. The peers:
+
+- ``chan``: a hand-written numpy Chan et al. merge of each batch's mean and
+  scatter into the running ones (Welford's update for b=1), no validation:
+  the arithmetic floor of the same job in numpy;
+- ``river``: ``river.proba.MultivariateGaussian.update``, one row at a
+  time (it has no batch update);
+- ``precise``: ``precise.EmpiricalCovariance.partial_fit`` (Welford, it
+  loops over a batch's rows);
+- ``sklearnex``: ``sklearnex.covariance.IncrementalEmpiricalCovariance
+  .partial_fit`` (oneDAL).
+
+Each figure is the best of ``--repeat`` timings taken in turns with ours, and
+a peer whose rate does not depend on b (it loops rows) is timed on enough
+rows for 0.2 s rather than on every b. A BLAS thread count is printed with
+the machine.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from run import machine
+
+from sklearn_onlinegauss import OnlineGaussian
+
+
+class Chan:
+    """Running mean and scatter, merged batch by batch (Chan, Golub & LeVeque, 1979)."""
+
+    def __init__(self, d):
+        self.n, self.mean, self.scatter = 0, np.zeros(d), np.zeros((d, d))
+
+    def partial_fit(self, X):
+        b = len(X)
+        if b == 1:  # Welford
+            self.n += 1
+            delta = X[0] - self.mean
+            self.mean += delta / self.n
+            self.scatter += np.outer(delta, X[0] - self.mean)
+            return self
+        m = X.mean(axis=0)
+        R = X - m
+        delta = m - self.mean
+        total = self.n + b
+        self.scatter += R.T @ R + np.outer(delta, delta * (self.n * b / total))
+        self.mean += delta * (b / total)
+        self.n = total
+        return self
+
+
+class River:
+    def __init__(self, d):
+        from river.proba import MultivariateGaussian
+
+        self.model = MultivariateGaussian()
+
+    def partial_fit(self, X):
+        for x in X:
+            self.model.update(dict(enumerate(x)))
+        return self
+
+
+def precise_estimator(d):
+    from precise import EmpiricalCovariance
+
+    return EmpiricalCovariance()
+
+
+def sklearnex_estimator(d):
+    from sklearnex.covariance import IncrementalEmpiricalCovariance
+
+    return IncrementalEmpiricalCovariance()
+
+
+def ours(d):
+    return OnlineGaussian()
+
+
+#: name -> (factory(d), whether its cost per row depends on the batch size)
+PEERS = {
+    "chan": (Chan, True),
+    "river": (River, False),
+    "precise": (precise_estimator, False),
+    "sklearnex": (sklearnex_estimator, True),
+}
+
+
+def available(name):
+    try:
+        PEERS[name][0](2).partial_fit(np.ones((2, 2)) * [[1.0], [2.0]])
+    except ImportError:
+        return False
+    return True
+
+
+def stream(factory, d, batches):
+    est = factory(d)
+    for X in batches:
+        est.partial_fit(X)
+
+
+def seconds_per_row(calls, d, X, b, repeat, budget):
+    """Best (over turns) seconds per row of each ``name -> factory`` on batches of ``X``."""
+    best = dict.fromkeys(calls, np.inf)
+    for _ in range(repeat):
+        for name, factory in calls.items():
+            rows = X[: max(b, _rows_for(budget, best[name], len(X), b))]
+            batches = [rows[i : i + b] for i in range(0, len(rows), b)]
+            start = time.perf_counter()
+            stream(factory, d, batches)
+            best[name] = min(best[name], (time.perf_counter() - start) / len(rows))
+    return best
+
+
+def _rows_for(budget, per_row, available_rows, b):
+    """Rows that take about ``budget`` seconds at ``per_row`` (a first guess: 10 batches)."""
+    if not np.isfinite(per_row):
+        return min(available_rows, 10 * b)
+    return min(available_rows, int(budget / per_row) // b * b)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="d=10 and 100 only")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many turns")
+    parser.add_argument("--budget", type=float, default=0.2, help="seconds per timing")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"machine: {machine()}")
+    names = [name for name in PEERS if available(name)]
+    missing = sorted(set(PEERS) - set(names))
+    if missing:
+        print(f"not installed, left out: {', '.join(missing)}")
+    print("rows/s of OnlineGaussian().partial_fit divided by each peer's (above 1: ours faster)")
+    print(f"{'d':>5} {'b':>6} {'ours rows/s':>12} " + " ".join(f"{n:>10s}" for n in names))
+    for d in (10, 100) if args.quick else (10, 100, 1000):
+        X = np.random.default_rng(0).normal(size=(20_000 if d < 1000 else 10_000, d))
+        row_rate = {}  # peers whose cost per row does not depend on b: timed once
+        for b in (1, 10, 100, 1000, 10_000):
+            calls = {"ours": ours}
+            calls |= {n: PEERS[n][0] for n in names if PEERS[n][1] or n not in row_rate}
+            t = seconds_per_row(calls, d, X, b, args.repeat, args.budget)
+            row_rate |= {n: t[n] for n in names if not PEERS[n][1] and n not in row_rate}
+            t |= row_rate
+            print(
+                f"{d:5d} {b:6d} {1 / t['ours']:12.0f} "
+                + " ".join(f"{t[n] / t['ours']:9.2f}x" for n in names),
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
