@@ -5,7 +5,7 @@
 For d = 10, 100, 1000: ``covariance_`` against copying a ``(d, d)`` array
 (the floor: the read returns a copy), and a one-row ``score_samples``
 against scipy's frozen ``multivariate_normal(mean, cov).logpdf`` on the same
-row, as ratios measured in the same run (best of 5 repeats each). Reads
+row, as ratios measured in the same run (best of 7 repeats each). Reads
 are computed once per learned state, so both stay near their floor.
 """
 
@@ -18,7 +18,7 @@ from sklearn_onlinegauss import OnlineGaussian
 
 
 def best(fn, number):
-    return min(timeit.repeat(fn, number=number, repeat=5)) / number
+    return min(timeit.repeat(fn, number=number, repeat=7)) / number
 
 
 def row_of_figures(d, rng):
@@ -27,7 +27,7 @@ def row_of_figures(d, rng):
     cov = est.covariance_
     frozen = multivariate_normal(est.location_, cov)
     row = X[:1]
-    number = 200 if d < 1000 else 20
+    number = 2000 if d < 1000 else 100
     read = best(lambda: est.covariance_, number)
     copy = best(cov.copy, number)
     ours = best(lambda: est.score_samples(row), number)

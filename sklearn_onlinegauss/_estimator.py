@@ -25,7 +25,7 @@ from ._streaming import (
     check_fitted,
     stream,
 )
-from ._threads import blas_threads_for, natural_step_work
+from ._threads import blas_threads_for, natural_step_work, scoring_threads_for
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
 #: Version of the learned state's layout; a pickle of another layout is refused.
@@ -82,8 +82,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         Measured by ``benchmarks/efficiency.py`` (d=10, 1e5 samples in batches
         of 100, default schedule), the KL divergence to the true distribution
         is 1.0 times the batch MLE's for ``'natural'`` at condition number 10
-        and 1e6 alike, but 4.4-460 times it for ``'sgd'`` / ``'adam'`` at
-        condition 10 and 590-1360 times at condition 1e6 (still decreasing
+        and 1e6 alike, but 8.0-464 times it for ``'sgd'`` / ``'adam'`` at
+        condition 10 and 440-1360 times at condition 1e6 (still decreasing
         with more data). Each Euclidean step is limited to a trust region (the
         covariance may change by at most a factor 2 in any direction, the mean
         by one standard deviation); shrunk steps are counted in
@@ -108,9 +108,13 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         parametrization), so that their progress no longer depends on the
         data's conditioning. Measured by ``benchmarks/efficiency.py``
         (section 3, d=10, median of 5 seeds, condition 10 / 1e6 / 1e8):
-        whitened ``'sgd'`` is WSGD100 times the batch MLE's KL after 1e5 rows
-        in batches of 100 and WSGD1 after 2e4 rows one at a time; whitened
-        ``'adam'`` WADAM100 and WADAM1. Ignored by the other solvers.
+        whitened ``'sgd'`` is 1.004 / 1.004 / 1.005 times the batch MLE's KL
+        after 1e5 rows in batches of 100 and 0.998 / 0.999 / 0.999 after 2e4
+        rows one at a time (1.06 and 1.13 in the covariance coordinates);
+        whitened ``'adam'`` 1.04 / 1.11 / 1.10 and 1.04 / 0.98 / 0.98. One
+        row at a time at condition 10, no run of any parametrization ends
+        above 1.5 times the MLE's KL after 1e5 rows (10 seeds,
+        ``benchmarks/stuck_runs.py``). Ignored by the other solvers.
 
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         Structure of the covariance. The natural solver stores ``'diag'`` as
@@ -719,7 +723,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
 
     def _commit(self, solver, start, carry, n_iter, params):
         self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_ = carry
-        self._solver, self._solver_structure = solver, self._structure()
+        if solver is not getattr(self, "_solver", None):  # else: the same settings
+            self._solver, self._solver_structure = solver, self._structure()
         self._validated_params = params
         self._format = _FORMAT
         self.n_iter_ = n_iter
@@ -771,7 +776,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         X = X if checked else self._check_X(X)
         d = X.shape[1]
         rows = min(len(X), scoring_rows(d))  # the blocks the distances are computed in
-        with blas_threads_for(rows * d * d):
+        with scoring_threads_for(rows, d):
             return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
 
     def score_samples(self, X):

@@ -97,7 +97,9 @@ def _row_squares(structure, w, A, B, C, diagonal=None, lower=True):
     S = (A * A).T @ (WB * B) - 2.0 * C * (A.T @ WB) + C * C
     np.maximum(S, 0.0, out=S)  # a mean of squares: below 0 only by rounding
     np.fill_diagonal(S, squares_diagonal)
-    return _tril(S) if lower else S
+    if lower:
+        return _tril(S)
+    return 0.5 * (S + S.T)  # exactly symmetric, as the symmetric gradient it scales
 
 
 def _log_factor_fisher(d):
