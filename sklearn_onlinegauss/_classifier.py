@@ -385,8 +385,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
             else:
                 covariances = shrink(covariances, self.shrinkage)
             state = state._replace(covariances=covariances[0] if shared else covariances)
-        state = structure.regularize(state, self.reg_covar)
-        return state, structure.factor(state)
+        return structure.regularized(state, self.reg_covar)
 
     def _intensity(self, k, covariance, n_samples):
         """The shrinkage intensity of class ``k`` (or the shared covariance) from the data."""

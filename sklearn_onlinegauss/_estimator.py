@@ -171,8 +171,11 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     batch_size : int or 'auto', default='auto'
         Mini-batch size. For ``solver='natural'`` without averaging the
         estimate is the same for any batch size, which only trades speed for
-        memory: ``'auto'`` is ``max(1000, 2**18 // n_features)`` rows there
-        (about 2 MB), the fastest. Otherwise (the Euclidean solvers, or
+        memory: ``'auto'`` is ``max(1000, 2**18 // n_features, n_features)``
+        rows there (about 2 MB, the fastest; at least ``n_features`` rows,
+        because each step passes over its ``d x d`` result a few times, which
+        fewer rows do not amortize: at d=4096 batches of 1000 rows run at
+        0.56 times ``X.T @ X``, of 5000 at 0.80). Otherwise (the Euclidean solvers, or
         averaging, which averages one iterate per batch) ``'auto'`` is
         ``min(200, n_samples)``.
 
@@ -657,8 +660,8 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         if self.batch_size != "auto":
             return self.batch_size
         if self.solver == "natural" and averaging_start(self.average) is None:
-            # Any batching gives the same estimate: take about 2 MB of rows.
-            return max(1000, 2**18 // n_features)
+            # Any batching gives the same estimate: about 2 MB of rows, at least d.
+            return max(1000, 2**18 // n_features, n_features)
         return min(200, n_samples)
 
     def _batch_work(self, n_samples, n_features):
@@ -689,8 +692,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         shrinkage = self._shrinkage_of(solver, carry)
         if shrinkage:
             state = state._replace(covariances=shrink(state.covariances, shrinkage))
-        state = solver.structure.regularize(state, self.reg_covar)
-        return state, solver.structure.factor(state)
+        return solver.structure.regularized(state, self.reg_covar)
 
     def _shrinkage_of(self, solver, carry):
         """The shrinkage intensity for the learned state ``carry``."""

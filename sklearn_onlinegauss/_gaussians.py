@@ -243,6 +243,11 @@ class _Structure:
 
     name = None
 
+    def regularized(self, state, reg_covar):
+        """``(regularize(state, reg_covar), its factor)``: what every read needs."""
+        state = self.regularize(state, reg_covar)
+        return state, self.factor(state)
+
     def empty(self, n_components, n_features):
         """The state of ``n_components`` Gaussians that have seen nothing (weights 0)."""
         K, d = n_components, n_features
@@ -471,6 +476,30 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     return filled
 
 
+def _determined_factor(magnitudes, covariance):
+    """The Cholesky factor of a covariance the data clearly determine, else None.
+
+    :func:`_regularize_matrix` returns such a covariance as it is (its first
+    shortcut: no feature constant, every Cholesky pivot of the correlation
+    matrix at least ``_CLEARLY_DETERMINED``); the correlation's factor is
+    ``D^-1/2 L``, so its pivots are ``L_jj^2 / Sigma_jj`` and one
+    factorization of the covariance settles both the test and the factor
+    (a read used to take two, and the index gathers of the correlation).
+    None sends the caller to the full rule.
+    """
+    variances = covariance.diagonal()
+    if _numerically_constant(variances, magnitudes).any():
+        return None
+    try:
+        L = cholesky_lower(covariance)
+    except LinAlgError:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if not np.min(L.diagonal() ** 2 / variances) >= _CLEARLY_DETERMINED:  # NaN: no
+            return None
+    return L
+
+
 def _cholesky(covariance):
     """Lower Cholesky factor, or a ValueError that says what to do."""
     try:
@@ -546,6 +575,15 @@ class Full(_Structure):
     def factor(self, state):
         """Lower Cholesky factors, shape (K, d, d); a ValueError if one fails."""
         return np.array([_cholesky(c) for c in state.covariances])
+
+    def regularized(self, state, reg_covar):
+        factors = [
+            _determined_factor(m, c) if reg_covar > 0 else None
+            for m, c in zip(_magnitudes(state), state.covariances, strict=True)
+        ]
+        if any(L is None for L in factors):
+            return super().regularized(state, reg_covar)
+        return state, np.array(factors)
 
     def log_det(self, factor, n_features):
         return 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
@@ -677,6 +715,13 @@ class Tied(Full):
 
     def factor(self, state):
         return _cholesky(state.covariances)[None]
+
+    def regularized(self, state, reg_covar):
+        magnitudes = _magnitudes(state).max(axis=0)
+        factor = _determined_factor(magnitudes, state.covariances) if reg_covar > 0 else None
+        if factor is None:
+            return _Structure.regularized(self, state, reg_covar)
+        return state, factor[None]
 
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))

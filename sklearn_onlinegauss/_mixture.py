@@ -566,8 +566,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingMixin, BaseEstimator):
             tied = self.covariance_type == "tied"  # one (d, d) matrix, not K variances
             shrunk = shrink(state.covariances[None] if tied else state.covariances, self.shrinkage)
             state = state._replace(covariances=shrunk[0] if tied else shrunk)
-        state = self._structure().regularize(state, self.reg_covar)
-        return state, self._structure().factor(state)
+        return self._structure().regularized(state, self.reg_covar)
 
     def _fitted(self):
         """The mixture and its factors, computed once per learned state and settings."""

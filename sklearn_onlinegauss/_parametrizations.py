@@ -52,20 +52,20 @@ def _tril(A, k=0):
 
 def _from_log_diag(M):
     L = _tril(M, -1)
-    np.fill_diagonal(L, np.exp(np.diag(M)))
+    L.flat[:: len(L) + 1] = np.exp(M.diagonal())
     return L
 
 
 def _to_log_diag(L):
     M = _tril(L, -1)
-    np.fill_diagonal(M, np.log(np.diag(L)))
+    M.flat[:: len(M) + 1] = np.log(L.diagonal())
     return M
 
 
 def _chain_log_diag(dL, L):
     """Gradient with respect to a log-diagonal factor from that of the factor."""
     dM = _tril(dL, -1)
-    np.fill_diagonal(dM, np.diag(dL) * np.diag(L))
+    dM.flat[:: len(dM) + 1] = dL.diagonal() * L.diagonal()
     return dM
 
 
@@ -87,7 +87,7 @@ def _row_squares(structure, w, A, B, C, diagonal=None, lower=True):
     ``diagonal`` (the log-Cholesky chain rule) when given; ``w`` sums to 1.
     """
     scale = 1.0 if diagonal is None else diagonal
-    per_row_diagonal = scale * (A * B - np.diag(C))  # (n, d): the T_i's diagonals
+    per_row_diagonal = scale * (A * B - C.diagonal())  # (n, d): the T_i's diagonals
     if structure.name == "spherical":
         return np.mean(per_row_diagonal, axis=1) ** 2 @ w * np.eye(len(C))
     squares_diagonal = w @ per_row_diagonal**2
@@ -147,7 +147,7 @@ class Cholesky:
             return grads
         Y = solve_lower(L, Z, trans=True).T  # row i: L'^-1 z_i, the row's mean gradient
         K = solve_lower(L, np.eye(len(L)), trans=True)
-        return grads, (w @ Y**2, _row_squares(self.structure, w, Y, Z.T, K, np.diag(L)))
+        return grads, (w @ Y**2, _row_squares(self.structure, w, Y, Z.T, K, L.diagonal()))
 
 
 class Precision:
@@ -180,13 +180,13 @@ class Precision:
         R = X - location
         E = R @ U
         dU = -_tril((R * w[:, None]).T @ E)
-        dU.flat[:: U.shape[0] + 1] += 1.0 / np.diag(U)
+        dU.flat[:: U.shape[0] + 1] += 1.0 / U.diagonal()
         grads = U @ (w @ E), self.project(_chain_log_diag(dU, U))
         if not squares:
             return grads
         row_means = E @ U.T
-        C = -np.diag(1.0 / np.diag(U))
-        return grads, (w @ row_means**2, _row_squares(self.structure, w, -R, E, C, np.diag(U)))
+        C = -np.diag(1.0 / U.diagonal())
+        return grads, (w @ row_means**2, _row_squares(self.structure, w, -R, E, C, U.diagonal()))
 
 
 class Covariance:

@@ -291,7 +291,7 @@ class Whitened(Euclidean):
         pilot = self._pooled(state.pilot, X, w, len(X) if w is None else w.sum())
         m = pilot.location
         pilot_gaussian = _FULL.from_full(m[None], pilot.covariance[None])
-        L = _FULL.factor(_FULL.regularize(pilot_gaussian, self.reg_covar))[0]
+        L = _FULL.regularized(pilot_gaussian, self.reg_covar)[1][0]
         location, covariance = self.parametrization.to_moments(state.params)
         whitened = solve_lower(L, solve_lower(L, covariance).T)
         params = self.parametrization.from_moments(

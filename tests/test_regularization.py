@@ -7,6 +7,7 @@ from sklearn.covariance import EmpiricalCovariance
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._experiments import random_gaussian
+from sklearn_onlinegauss._gaussians import STRUCTURES
 
 
 @pytest.mark.parametrize("condition", [1e8, 1e10])
@@ -101,3 +102,39 @@ def test_as_many_rows_as_features_fill_in_the_same_way_for_any_chunking(seed):
         chunked.covariance_ / np.outer(sd, sd), whole.covariance_ / np.outer(sd, sd), atol=1e-9
     )
     assert np.all(np.isfinite(chunked.score_samples(X)))
+
+
+def _states(rng, structure):
+    """Clearly determined, nearly singular, collinear, constant-feature and offset states."""
+    A = rng.normal(size=(4, 4))
+    collinear = rng.normal(size=(50, 3)) @ rng.normal(size=(3, 4))
+    covariances = {
+        "determined": A @ A.T + np.eye(4),
+        "condition 1e12": (lambda Q: (Q * np.logspace(0, -12, 4)) @ Q.T)(np.linalg.qr(A)[0]),
+        "collinear": np.cov(collinear.T, bias=True),
+        "constant feature": np.diag([1.0, 2.0, 0.0, 3.0]),
+        "nearly constant": np.diag([1.0, 2.0, 1e-40, 3.0]),
+    }
+    for name, cov in covariances.items():
+        for offset in (0.0, 1e9):
+            locations = np.full((2, 4), offset)
+            yield name, STRUCTURES[structure].from_full(locations, np.array([cov, cov]))
+
+
+@pytest.mark.parametrize("structure", ["full", "tied"])
+@pytest.mark.parametrize("reg_covar", [0.0, 1e-6])
+def test_regularized_is_regularize_then_factor(structure, reg_covar):
+    # The read's shortcut (one Cholesky of the covariance, its pivots scaled to
+    # the correlation's) gives what the rule gives, or defers to it.
+    s = STRUCTURES[structure]
+    for name, state in _states(np.random.default_rng(0), structure):
+        try:
+            expected = s.regularize(state, reg_covar)
+            expected_factor = s.factor(expected)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc)[:40]):
+                s.regularized(state, reg_covar)
+            continue
+        got, factor = s.regularized(state, reg_covar)
+        np.testing.assert_array_equal(got.covariances, expected.covariances, err_msg=name)
+        np.testing.assert_allclose(factor, expected_factor, rtol=1e-14, atol=0, err_msg=name)
