@@ -586,7 +586,7 @@ class Full(_Structure):
         return state, np.array(factors)
 
     def log_det(self, factor, n_features):
-        return 2.0 * np.log(np.diagonal(factor, axis1=-2, axis2=-1)).sum(axis=-1)
+        return 2.0 * np.log(factor.diagonal(axis1=-2, axis2=-1)).sum(axis=-1)
 
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
