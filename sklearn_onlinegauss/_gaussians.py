@@ -446,7 +446,7 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     units, as ``GaussianMixture``'s ``reg_covar``. So scaling or shifting one
     feature never changes another feature's fill-in.
     """
-    if reg_covar == 0:
+    if reg_covar == 0 or _determined_factor(magnitudes, covariance) is not None:
         return covariance
     d = len(covariance)
     variances = np.diag(covariance)
@@ -454,14 +454,6 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     varying = ~constant
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
-    if not constant.any():
-        # A Cholesky pivot of a singular matrix is rounding, which can come out
-        # at any size: only clearly determined matrices take this shortcut.
-        try:
-            if np.diag(cholesky_lower(correlation)).min() ** 2 >= _CLEARLY_DETERMINED:
-                return covariance
-        except LinAlgError:
-            pass
     # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
     eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
     undetermined = eigenvalues < d * _ROUNDING
@@ -479,13 +471,14 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
 def _determined_factor(magnitudes, covariance):
     """The Cholesky factor of a covariance the data clearly determine, else None.
 
-    :func:`_regularize_matrix` returns such a covariance as it is (its first
-    shortcut: no feature constant, every Cholesky pivot of the correlation
-    matrix at least ``_CLEARLY_DETERMINED``); the correlation's factor is
-    ``D^-1/2 L``, so its pivots are ``L_jj^2 / Sigma_jj`` and one
-    factorization of the covariance settles both the test and the factor
-    (a read used to take two, and the index gathers of the correlation).
-    None sends the caller to the full rule.
+    Clearly determined: no feature constant, and every Cholesky pivot of the
+    correlation matrix at least ``_CLEARLY_DETERMINED`` (a pivot of a
+    singular matrix is rounding, which can come out at any size, so only
+    such matrices skip the eigenvalue test of :func:`_regularize_matrix`,
+    which returns them as they are). The correlation's factor is
+    ``D^-1/2 L``, so its pivots are ``L_jj^2 / Sigma_jj``: one factorization
+    of the covariance settles both the test and the factor (a read used to
+    take two, and the index gathers of the correlation).
     """
     variances = covariance.diagonal()
     if _numerically_constant(variances, magnitudes).any():

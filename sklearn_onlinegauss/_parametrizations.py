@@ -70,9 +70,9 @@ def _chain_log_diag(dL, L):
 
 
 def _whitened_moments(X, w, location, chol):
-    """Weighted mean of ``z = L^-1 r`` and ``A = mean(z z')``; ``w`` sums to 1."""
+    """``Z`` (columns ``L^-1 r``), its weighted mean and ``A = mean(z z')``; ``w`` sums to 1."""
     Z = solve_lower(chol, (X - location).T)
-    return Z @ w, (Z * w) @ Z.T
+    return Z, Z @ w, (Z * w) @ Z.T
 
 
 def _mean_gradient(chol, z_mean):
@@ -102,6 +102,7 @@ def _row_squares(structure, w, A, B, C, diagonal=None, lower=True):
     return 0.5 * (S + S.T)  # exactly symmetric, as the symmetric gradient it scales
 
 
+@lru_cache
 def _log_factor_fisher(d):
     """Fisher information of the coordinates of a log-diagonal factor at ``N(0, I)``.
 
@@ -112,7 +113,19 @@ def _log_factor_fisher(d):
     """
     fisher = np.ones((d, d))
     np.fill_diagonal(fisher, 2.0)
-    return np.ones(d), fisher
+    return _read_only(np.ones(d), fisher)
+
+
+def _read_only(*arrays):
+    """The arrays, unwritable: they are cached and shared by every step."""
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+@lru_cache
+def _covariance_fisher(d):
+    return _read_only(np.ones(d), np.full((d, d), 0.5))
 
 
 class Cholesky:
@@ -138,8 +151,7 @@ class Cholesky:
     def gradient(self, params, X, w, squares=False):
         location, M = params
         L = _from_log_diag(M)
-        Z = solve_lower(L, (X - location).T)
-        z_mean, A = Z @ w, (Z * w) @ Z.T
+        Z, z_mean, A = _whitened_moments(X, w, location, L)
         A.flat[:: A.shape[0] + 1] -= 1.0
         dL = _tril(solve_lower(L, A, trans=True))
         grads = _mean_gradient(L, z_mean), self.project(_chain_log_diag(dL, L))
@@ -211,7 +223,7 @@ class Covariance:
         an off-diagonal pair moved together (the symmetric gradient) has
         curvature 1 and gradient twice its entries': 1/2 again.
         """
-        return np.ones(d), np.full((d, d), 0.5)
+        return _covariance_fisher(d)
 
     def to_moments(self, params):
         return params
@@ -219,7 +231,7 @@ class Covariance:
     def gradient(self, params, X, w, squares=False):
         location, covariance = params
         L = cholesky_lower(covariance)
-        z_mean, A = _whitened_moments(X, w, location, L)
+        Z, z_mean, A = _whitened_moments(X, w, location, L)
         A.flat[:: A.shape[0] + 1] -= 1.0
         T = solve_lower(L, A, trans=True)
         G = 0.5 * solve_lower(L, T.T, trans=True)
@@ -227,7 +239,7 @@ class Covariance:
         if not squares:
             return grads
         # Row i's gradient is (q q' - P) / 2, q = P r_i: q is also its mean gradient.
-        Q = solve_lower(L, solve_lower(L, (X - location).T), trans=True).T
+        Q = solve_lower(L, Z, trans=True).T
         P = cho_solve((L, True), np.eye(len(L)))
         return grads, (w @ Q**2, _row_squares(self.structure, w, Q / 2, Q, P / 2, lower=False))
 
