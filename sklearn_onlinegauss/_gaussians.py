@@ -34,7 +34,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, eigh
 
-from ._linalg import add_scatter, cholesky_lower, mirror_lower, solve_lower
+from ._linalg import (
+    add_scatter,
+    blend_scatter,
+    cholesky_lower,
+    mirror_lower,
+    solve_lower,
+)
 
 __all__ = ["STRUCTURES", "Gaussians", "batch_moments", "pool", "scoring_rows", "step_toward"]
 
@@ -164,11 +170,9 @@ def step_toward(location, covariance, X, w, eta, origin=None):
     ``m, C`` the rows' weighted mean and covariance and ``delta = m - mu``;
     ``location`` (and the new one returned) is relative to ``origin``. The
     last two terms are ``(eta / W) R'R`` for the rows
-    ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so one symmetric
-    rank-k product (SYRK, exactly symmetric) gives both, and the blend with
-    ``Sigma`` is done in place on its result, as
-    ``(1 - eta) (Sigma + (eta / ((1 - eta) W)) R'R)``: no temporary the size
-    of the covariance but the result.
+    ``R = [sqrt(w_i) (x_i - m); sqrt((1 - eta) W) delta]``, so the whole
+    blend is one symmetric rank-k update (SYRK, exactly symmetric) of a copy
+    of ``Sigma``: :func:`~._linalg.blend_scatter`.
     """
     eta = min(float(eta), 1.0)  # a Python float: scalar arithmetic, not numpy's
     if eta == 1.0:  # the step lands on the rows' own moments
@@ -178,16 +182,15 @@ def step_toward(location, covariance, X, w, eta, origin=None):
         delta = (X[0] if origin is None else X[0] - origin) - location
         scaled = math.sqrt(eta) * delta
         new = np.multiply.outer(scaled, scaled)  # eta delta delta', exactly symmetric
+        new += covariance
+        new *= 1 - eta
     else:
         W, m, R = _centred(X, w, origin, extra_rows=1)
         delta = m - location
         if w is not None:
             R[:-1] *= np.sqrt(w)[:, None]
         np.multiply(delta, math.sqrt((1 - eta) * W), out=R[-1])
-        new = R.T @ R
-        new *= eta / ((1 - eta) * W)  # eta C / (1 - eta) + eta delta delta'
-    new += covariance
-    new *= 1 - eta
+        new = blend_scatter(covariance, R, eta / W, 1 - eta)
     return location + eta * delta, _representable(new.trace(), new)
 
 
