@@ -38,7 +38,7 @@ import time
 import warnings
 
 import numpy as np
-from run import machine
+from run import best_times, machine
 
 from sklearn_onlinegauss import OnlineGaussian
 
@@ -206,12 +206,9 @@ def fit_whole_array(args):
     except ImportError:
         pass
     calls["ours"] = lambda: OnlineGaussian().fit(X)
-    best = dict.fromkeys(calls, np.inf)
-    for _ in range(args.repeat):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            best[name] = min(best[name], time.perf_counter() - start)
+    # In turns, each turn starting with another: a call right after oneDAL's
+    # (whose threads linger) was 1.5 times slower than after the others.
+    best = best_times(args.repeat, **{name: (call,) for name, call in calls.items()})
     print(f"\nfit(X) on {n} x 100: time of each divided by ours (above 1: ours faster)")
     for name, seconds in best.items():
         if name != "ours":

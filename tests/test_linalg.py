@@ -54,8 +54,7 @@ def test_mirror_lower_copies_the_lower_triangle_onto_the_upper(d):
 @pytest.mark.parametrize("n, d", [(2, 1), (7, 5), (300, 70), (40, 130)])
 def test_blend_scatter_is_the_symmetric_blend(monkeypatch, numpy_blas, n, d):
     """``beta C + alpha R'R``, exactly symmetric, ``C`` untouched; by either route."""
-    if not numpy_blas:
-        monkeypatch.setattr(_linalg, "_numpy_dsyrk", lambda: None)
+    monkeypatch.setattr(_linalg, "LARGE_MATRIX", 0 if numpy_blas else np.inf)
     rng = np.random.default_rng(n + d)
     R = rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-3, 3, size=d)
     C = _spd(d, seed=n)
@@ -76,12 +75,13 @@ def test_numpy_dsyrk_is_numpys_own_blas_where_its_wheels_bundle_it():
     ):
         pytest.skip(f"numpy is built with {config.get('name')}: the matmul route is used")
     assert _linalg._numpy_dsyrk() is not None
+    assert _linalg._large_dsyrk(1025) is _linalg._numpy_dsyrk()
+    assert _linalg._large_dsyrk(1024) is None
 
 
 @pytest.mark.parametrize("numpy_blas", [True, False], ids=["numpy-dsyrk", "matmul"])
 def test_add_scatter_adds_to_the_lower_triangle(monkeypatch, numpy_blas):
-    if not numpy_blas:
-        monkeypatch.setattr(_linalg, "_numpy_dsyrk", lambda: None)
+    monkeypatch.setattr(_linalg, "LARGE_MATRIX", 0 if numpy_blas else np.inf)
     rng = np.random.default_rng(3)
     R, C = rng.normal(size=(90, 150)), rng.normal(size=(150, 150))
     before = C.copy()
