@@ -41,6 +41,7 @@ from ._linalg import (
     mirror_lower,
     solve_lower,
 )
+from ._threads import lapack_threads_for
 
 __all__ = ["STRUCTURES", "Gaussians", "batch_moments", "pool", "scoring_rows", "step_toward"]
 
@@ -458,7 +459,8 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
     # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
-    eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
+    with lapack_threads_for(4 * len(correlation) ** 3):
+        eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
     undetermined = eigenvalues < d * _ROUNDING
     if not undetermined.any() and not constant.any():
         return covariance
@@ -600,7 +602,8 @@ class Full(_Structure):
 
     def precisions(self, factor, n_features):
         eye = np.eye(n_features)
-        return np.array([cho_solve((L, True), eye) for L in factor])
+        with lapack_threads_for(n_features**3):
+            return np.array([cho_solve((L, True), eye) for L in factor])
 
     def sample(self, state, factor, k, z):
         return state.origins[k] + (state.means[k] + z @ factor[k].T)

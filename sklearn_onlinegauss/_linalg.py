@@ -8,12 +8,13 @@ as scipy does. They do not check for NaN or infinity (``check_finite=False``).
 """
 
 import ctypes
-import os
 from functools import cache, lru_cache
 
 import numpy as np
 from scipy.linalg import LinAlgError
 from scipy.linalg.lapack import dpotrf, dtrtrs
+
+from ._threads import lapack_threads_for, numpy_blas_path
 
 __all__ = [
     "add_scatter",
@@ -33,12 +34,13 @@ def solve_lower(L, B, trans=False):
 
     ``B`` has shape ``(n,)`` or ``(n, k)``.
     """
-    if L.flags.c_contiguous and not L.flags.f_contiguous:
-        # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
-        # place, so solve with that instead of letting f2py copy L.
-        X, info = dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
-    else:
-        X, info = dtrtrs(L, B, lower=1, trans=int(trans))
+    with lapack_threads_for(len(L) * B.size):
+        if L.flags.c_contiguous and not L.flags.f_contiguous:
+            # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
+            # place, so solve with that instead of letting f2py copy L.
+            X, info = dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
+        else:
+            X, info = dtrtrs(L, B, lower=1, trans=int(trans))
     if info > 0:
         raise LinAlgError(f"singular triangular factor (zero pivot at {info})")
     return X
@@ -46,7 +48,8 @@ def solve_lower(L, B, trans=False):
 
 def cholesky_lower(A):
     """Lower Cholesky factor ``L`` of ``A`` (``L @ L.T == A``), zero above the diagonal."""
-    L, info = dpotrf(A, lower=1, clean=1)
+    with lapack_threads_for(len(A) ** 3 // 3):
+        L, info = dpotrf(A, lower=1, clean=1)
     if info > 0:
         raise LinAlgError(f"{info}-th leading minor not positive definite")
     return L
@@ -131,31 +134,23 @@ def _numpy_dsyrk():
     scipy's BLAS is a second library with its own threads: interleaved with
     numpy's (the caller's ``X.T @ X``, or the step's own products) each
     library's idle threads spin on the cores the other's work needs
-    (measured: a d = 100 step 25 times slower, a d = 1000 one 2 times). So
-    the step calls numpy's, found where numpy's wheels bundle it
-    (scipy-openblas64, 64-bit integers); elsewhere (conda's numpy, Apple's
+    (measured: a d = 100 step 25 times slower, a d = 1000 one 2 times; see
+    :func:`~._threads.lapack_threads_for`). So the step calls numpy's,
+    found where numpy's wheels bundle it (scipy-openblas64, 64-bit
+    integers); elsewhere (conda's numpy, Apple's
     Accelerate) this is None and the updates keep to numpy's products.
     """
-    numpy_dir = os.path.dirname(os.path.realpath(np.__file__))
-    for lib in _blas_libraries():
-        path = os.path.realpath(lib.filepath)
-        if not path.startswith((numpy_dir, numpy_dir + ".libs")):
-            continue
-        try:
-            dsyrk = ctypes.CDLL(path).scipy_cblas_dsyrk64_
-        except (OSError, AttributeError):
-            return None
-        i, f, p = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
-        dsyrk.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i, i, f, p, i, f, p, i]
-        dsyrk.restype = None
-        return dsyrk
-    return None
-
-
-def _blas_libraries():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController().select(user_api="blas").lib_controllers
+    path = numpy_blas_path()
+    if path is None:
+        return None
+    try:
+        dsyrk = ctypes.CDLL(path).scipy_cblas_dsyrk64_
+    except (OSError, AttributeError):
+        return None
+    i, f, p = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
+    dsyrk.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i, i, f, p, i, f, p, i]
+    dsyrk.restype = None
+    return dsyrk
 
 
 #: Side of the square tiles :func:`mirror_lower` copies (32 KB: cache-sized).

@@ -8,10 +8,19 @@ set directly on the BLAS libraries (threadpoolctl's controllers, found once),
 at about a microsecond per call; a lower limit set by the user is kept.
 """
 
+import os
 from contextlib import contextmanager, nullcontext
 from functools import cache
 
-__all__ = ["blas_threads_for", "natural_step_work", "scoring_threads_for"]
+import numpy as np
+
+__all__ = [
+    "blas_threads_for",
+    "lapack_threads_for",
+    "natural_step_work",
+    "numpy_blas_path",
+    "scoring_threads_for",
+]
 
 #: Flops of one batch step (about rows x features**2) from which threads pay.
 THREADED_WORK = 2**22
@@ -22,6 +31,24 @@ def _blas():
     from threadpoolctl import ThreadpoolController
 
     return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+def _is_numpys(lib):
+    numpy_dir = os.path.dirname(os.path.realpath(np.__file__))
+    return os.path.realpath(lib.filepath).startswith((numpy_dir, numpy_dir + ".libs"))
+
+
+def numpy_blas_path():
+    """The file of the BLAS numpy's wheel bundles (scipy-openblas64), or None."""
+    return next((lib.filepath for lib in _blas() if _is_numpys(lib)), None)
+
+
+@cache
+def _second_blas():
+    """The BLAS libraries beside numpy's own (scipy's, from PyPI wheels); () if it is alone."""
+    if not any(_is_numpys(lib) for lib in _blas()):
+        return ()
+    return tuple(lib for lib in _blas() if not _is_numpys(lib))
 
 
 #: Below this many flops per call OpenBLAS keeps a natural step's products on
@@ -64,10 +91,35 @@ def scoring_threads_for(rows, n_features):
     return _UNLIMITED if work < UNTHREADED_WORK else blas_threads_for(work)
 
 
+#: Flops from which a LAPACK call of scipy's keeps its threads: a call long
+#: enough (about 0.1 s on one core) that the other library's threads, which
+#: spin that long after their last call, have gone to sleep.
+LAPACK_THREADED_WORK = 2**32
+
+
+def lapack_threads_for(work):
+    """A context for one of scipy's BLAS / LAPACK calls of ``work`` flops.
+
+    scipy's wheels bundle a second OpenBLAS, whose threads and numpy's each
+    spin on the cores for a while after a call. A read between steps (a
+    Cholesky factor, triangular solves) on scipy's threads and the step's
+    products on numpy's then fight for the cores: at d = 1000, 19 steps of
+    1000 rows each followed by a ``covariance_`` and a one-row
+    ``score_samples`` took 0.52-0.69 s and their reads 0.58-0.60 s, against
+    0.25 s for the steps alone and 0.20 s for the reads on one thread. So
+    scipy's library does such calls on the calling thread: its own threads
+    stay asleep. Small calls OpenBLAS keeps on one thread anyway, and calls
+    of ``LAPACK_THREADED_WORK`` flops and more keep their threads.
+    """
+    if work < UNTHREADED_WORK or work >= LAPACK_THREADED_WORK or not _second_blas():
+        return _UNLIMITED
+    return _one_thread(_second_blas())
+
+
 @contextmanager
-def _one_thread():
+def _one_thread(libraries=None):
     changed = []
-    for lib in _blas():
+    for lib in _blas() if libraries is None else libraries:
         threads = lib.num_threads
         if threads > 1:
             lib.set_num_threads(1)
