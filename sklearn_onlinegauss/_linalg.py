@@ -14,7 +14,7 @@ import numpy as np
 from scipy.linalg import LinAlgError
 from scipy.linalg.lapack import dpotrf, dtrtrs
 
-from ._threads import lapack_threads_for, numpy_blas_path
+from ._threads import UNTHREADED_WORK, lapack_threads_for, numpy_blas_path
 
 __all__ = [
     "add_scatter",
@@ -34,16 +34,23 @@ def solve_lower(L, B, trans=False):
 
     ``B`` has shape ``(n,)`` or ``(n, k)``.
     """
-    with lapack_threads_for(len(L) * B.size):
-        if L.flags.c_contiguous and not L.flags.f_contiguous:
-            # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
-            # place, so solve with that instead of letting f2py copy L.
-            X, info = dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
-        else:
-            X, info = dtrtrs(L, B, lower=1, trans=int(trans))
+    work = len(L) * B.size
+    if work < UNTHREADED_WORK:  # one thread anyway: no context (a third of a small call)
+        X, info = _dtrtrs(L, B, trans)
+    else:
+        with lapack_threads_for(work):
+            X, info = _dtrtrs(L, B, trans)
     if info > 0:
         raise LinAlgError(f"singular triangular factor (zero pivot at {info})")
     return X
+
+
+def _dtrtrs(L, B, trans):
+    if L.flags.c_contiguous and not L.flags.f_contiguous:
+        # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
+        # place, so solve with that instead of letting f2py copy L.
+        return dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
+    return dtrtrs(L, B, lower=1, trans=int(trans))
 
 
 def cholesky_lower(A):
