@@ -529,10 +529,11 @@ def _matrix_mahalanobis(X, origin, mean, chol, out):
         R -= mean
         Z = solve_lower(chol, R.T)
         return np.einsum("ij,ij->j", Z, Z, out=out)
+    work = len(X) * len(mean) ** 2  # a long call keeps scipy's threads for every block
     for start in range(0, len(X), rows):
         R = X[start : start + rows] - origin
         R -= mean
-        Z = solve_lower(chol, R.T)
+        Z = solve_lower(chol, R.T, call_work=work)
         np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
     return out
 

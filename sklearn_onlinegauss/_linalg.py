@@ -29,16 +29,18 @@ __all__ = [
 eigvalsh = np.linalg.eigvalsh
 
 
-def solve_lower(L, B, trans=False):
+def solve_lower(L, B, trans=False, call_work=None):
     """``L^-1 B``, or ``L^-T B`` with ``trans``, for lower-triangular ``L``.
 
-    ``B`` has shape ``(n,)`` or ``(n, k)``.
+    ``B`` has shape ``(n,)`` or ``(n, k)``. ``call_work``: the flops of the
+    whole computation this solve is a block of, which decides its threads
+    (:func:`~._threads.lapack_threads_for`); by default this solve's own.
     """
     work = len(L) * B.size
     if work < UNTHREADED_WORK:  # one thread anyway: no context (a third of a small call)
         X, info = _dtrtrs(L, B, trans)
     else:
-        with lapack_threads_for(work):
+        with lapack_threads_for(work if call_work is None else call_work):
             X, info = _dtrtrs(L, B, trans)
     if info > 0:
         raise LinAlgError(f"singular triangular factor (zero pivot at {info})")

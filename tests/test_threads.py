@@ -1,9 +1,10 @@
 """Which BLAS threads the library's calls use: numpy's and scipy's pools kept apart."""
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from sklearn_onlinegauss import _threads
+from sklearn_onlinegauss import _linalg, _threads
 
 
 def _thread_counts():
@@ -42,3 +43,21 @@ def test_numpy_blas_path_is_numpys_own_library():
         pytest.skip("numpy's BLAS is not bundled in its wheel here")
     assert "numpy" in path
     assert all(lib.filepath != path for lib in _threads._second_blas())
+
+
+def test_blocks_of_a_long_solve_keep_scipys_threads(two_threads, monkeypatch):
+    """A medium solve runs on the calling thread, unless it is a block of a long computation."""
+    second = _threads._second_blas()
+    if not second:
+        pytest.skip("one BLAS library: no second pool to keep apart")
+    seen, solve = [], _linalg._dtrtrs
+
+    def spy(L, B, trans):
+        seen.append(min(lib.num_threads for lib in second))
+        return solve(L, B, trans)
+
+    monkeypatch.setattr(_linalg, "_dtrtrs", spy)
+    L, B = np.eye(300), np.ones((300, 1000))  # 9e7 flops
+    _linalg.solve_lower(L, B)
+    _linalg.solve_lower(L, B, call_work=_threads.LAPACK_THREADED_WORK)
+    assert seen == [1, 2]
