@@ -115,7 +115,10 @@ _ROW_MAJOR, _UPPER, _LOWER, _TRANS = 101, 121, 122, 112
 
 def _call(dsyrk, triangle, C, R, alpha, beta):
     """``C <- beta C + alpha R'R`` on one triangle of the C-ordered ``C``, in place."""
-    R = np.ascontiguousarray(R)
+    if not (C.flags.c_contiguous and C.dtype == np.float64 and C.shape == (R.shape[1],) * 2):
+        # BLAS would write through the pointer regardless: refuse, never corrupt memory.
+        raise TypeError("dsyrk needs a C-ordered float64 (d, d) matrix to update in place")
+    R = np.ascontiguousarray(R, dtype=np.float64)
     n, d = R.shape
     dsyrk(_ROW_MAJOR, triangle, _TRANS, d, n, alpha, R.ctypes.data, d, beta, C.ctypes.data, d)
 

@@ -88,3 +88,12 @@ def test_add_scatter_adds_to_the_lower_triangle(monkeypatch, numpy_blas):
     _linalg.add_scatter(C, R, 0.25)
     expected = before + 0.25 * (R.T @ R)
     np.testing.assert_allclose(np.tril(C), np.tril(expected), rtol=1e-12, atol=1e-12)
+
+
+def test_the_in_place_dsyrk_refuses_a_matrix_it_would_write_past():
+    if _linalg._numpy_dsyrk() is None:
+        pytest.skip("numpy's dsyrk is not reachable here")
+    R = np.ones((5, 4))
+    for C in (np.zeros((4, 8))[:, ::2], np.zeros((3, 3)), np.zeros((4, 4), np.float32)):
+        with pytest.raises(TypeError, match="C-ordered float64"):
+            _linalg._call(_linalg._numpy_dsyrk(), _linalg._UPPER, C, R, 1.0, 1.0)
