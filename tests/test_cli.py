@@ -275,7 +275,7 @@ def test_ctrl_c_during_the_save_leaves_the_old_model_or_the_new_one(tmp_path):
     import time
 
     rng = np.random.default_rng(0)
-    d = 1500  # an 18 MB covariance: a save long enough to interrupt
+    d = 2200  # a 39 MB covariance: a save long enough to interrupt (about 45 ms)
     np.save(tmp_path / "old.npy", rng.normal(size=(40, d)))
     np.save(tmp_path / "new.npy", rng.normal(size=(60, d)) + 1)
     model = tmp_path / "m.npz"
