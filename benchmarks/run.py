@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # full run (a few minutes)
     python benchmarks/run.py --quick    # smaller sizes, for a smoke test
+    python benchmarks/run.py --section 1  # one section
 
 Every figure is a ratio against a baseline timed in the same run (best of
 ``--repeat`` runs each), since absolute times on a shared machine are noise.
@@ -433,15 +434,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--repeat", type=int, default=5, help="best of this many runs")
+    parser.add_argument(
+        "--section", type=int, choices=range(1, len(SECTIONS) + 1), help="run this one only"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    minibatch_throughput(args)
-    one_row_throughput(args)
-    time_to_accuracy(args)
-    memory(args)
-    blas_threads(args)
-    diagonal(args)
-    shrinkage_cost(args)
+    for number, section in enumerate(SECTIONS, start=1):
+        if args.section in (None, number):
+            section(args)
+
+
+SECTIONS = (
+    minibatch_throughput,
+    one_row_throughput,
+    time_to_accuracy,
+    memory,
+    blas_threads,
+    diagonal,
+    shrinkage_cost,
+)
 
 
 if __name__ == "__main__":
