@@ -1,10 +1,12 @@
-"""Triangular solves and Cholesky factors, calling LAPACK directly.
+"""Triangular solves, Cholesky factors and symmetric rank-k updates, called directly.
 
 ``scipy.linalg``'s wrappers check and convert their arguments on every call,
 which costs 5-30 us: more than the arithmetic on the small matrices of a
 streaming step. These call the same LAPACK routines (``dtrtrs``, ``dpotrf``)
 on the float64 arrays their callers already hold, and raise ``LinAlgError``
 as scipy does. They do not check for NaN or infinity (``check_finite=False``).
+The rank-k updates of a large covariance call numpy's own BLAS
+(:func:`blend_scatter`).
 """
 
 import ctypes
@@ -149,8 +151,8 @@ def _numpy_dsyrk():
     (measured: a d = 100 step 25 times slower, a d = 1000 one 2 times; see
     :func:`~._threads.lapack_threads_for`). So the step calls numpy's,
     found where numpy's wheels bundle it (scipy-openblas64, 64-bit
-    integers); elsewhere (conda's numpy, Apple's
-    Accelerate) this is None and the updates keep to numpy's products.
+    integers); elsewhere (conda's numpy, Apple's Accelerate) this is None
+    and the updates keep to numpy's products.
     """
     path = numpy_blas_path()
     if path is None:

@@ -6,6 +6,11 @@ d=100 ran 46 times slower with two threads than with one, under two busy
 processes). Products big enough to gain from threads keep them. The limit is
 set directly on the BLAS libraries (threadpoolctl's controllers, found once),
 at about a microsecond per call; a lower limit set by the user is kept.
+
+Where numpy and scipy each bundle an OpenBLAS (their PyPI wheels), the two
+libraries' threads must not take turns on the cores: the steps run on
+numpy's, and the reads' LAPACK calls on scipy's keep to the calling thread
+(:func:`lapack_threads_for`).
 """
 
 import os
@@ -103,13 +108,13 @@ def lapack_threads_for(work):
     scipy's wheels bundle a second OpenBLAS, whose threads and numpy's each
     spin on the cores for a while after a call. A read between steps (a
     Cholesky factor, triangular solves) on scipy's threads and the step's
-    products on numpy's then fight for the cores: at d = 1000, 19 steps of
-    1000 rows each followed by a ``covariance_`` and a one-row
-    ``score_samples`` took 0.52-0.69 s and their reads 0.58-0.60 s, against
-    0.25 s for the steps alone and 0.20 s for the reads on one thread. So
-    scipy's library does such calls on the calling thread: its own threads
-    stay asleep. Small calls OpenBLAS keeps on one thread anyway, and calls
-    of ``LAPACK_THREADED_WORK`` flops and more keep their threads.
+    products on numpy's then fight for the cores: 20 steps of 1000 rows,
+    each followed by a ``covariance_`` and a one-row ``score_samples``, took
+    3.55 / 2.44 times as long as the steps alone at d = 300 / 1000, and the
+    reads 158 / 255 ms (``benchmarks/reads.py``). So scipy's library does
+    such calls on the calling thread, its own threads asleep: 1.00 / 1.13
+    times, and 7 / 194 ms. Small calls OpenBLAS keeps on one thread anyway,
+    and calls of ``LAPACK_THREADED_WORK`` flops and more keep their threads.
     """
     if work < UNTHREADED_WORK or work >= LAPACK_THREADED_WORK or not _second_blas():
         return _UNLIMITED
