@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
@@ -110,17 +110,23 @@ def _refuse_hidden_values(X):
         )
 
 
-def _check_squarable(X):
-    """Refuse values too large to square in float64, which no update could use."""
+def _check_values(X, estimator):
+    """Refuse NaN or infinity (scikit-learn's own error) and values too large to square.
+
+    One pass when all is well: the sum of squares is finite exactly when
+    every value is and squares without overflow.
+    """
     flat = X.reshape(-1)
-    if len(flat) and not math.isfinite(np.vdot(flat, flat)):
-        largest = float(np.abs(X).max())
-        if largest > _SQUARABLE:
-            raise ValueError(
-                f"X has values as large as {largest:.3g}: their squares overflow float64 "
-                f"(the largest usable magnitude is about {_SQUARABLE:.0e}). Rescale the "
-                "features, e.g. with sklearn.preprocessing.StandardScaler."
-            )
+    if not len(flat) or math.isfinite(np.vdot(flat, flat)):
+        return
+    check_array(X, dtype=None, input_name="X", estimator=estimator)  # NaN or infinity
+    largest = float(np.abs(X).max())
+    if largest > _SQUARABLE:
+        raise ValueError(
+            f"X has values as large as {largest:.3g}: their squares overflow float64 "
+            f"(the largest usable magnitude is about {_SQUARABLE:.0e}). Rescale the "
+            "features, e.g. with sklearn.preprocessing.StandardScaler."
+        )
 
 
 #: Smallest positive sample weight: below it, ratios of weights lose their precision.
@@ -263,8 +269,12 @@ class StreamingMixin:
             return X if X.dtype.type in self._input_dtypes else X.astype(np.float64)
         _refuse_hidden_values(X)
         with np.errstate(over="ignore"):  # values too large are refused below, in words
-            X = validate_data(self, X, reset=reset, dtype=self._input_dtypes)
-            _check_squarable(X)
+            # One pass over X for both checks: scikit-learn's finiteness test
+            # (a sum) and ours; its own error for NaN or infinity.
+            X = validate_data(
+                self, X, reset=reset, dtype=self._input_dtypes, ensure_all_finite=False
+            )
+            _check_values(X, self)
         return X
 
     def _is_plain_valid_array(self, X):
