@@ -309,7 +309,9 @@ def _fit(args):
     # Ctrl-C raises KeyboardInterrupt between chunks; the chunk being fitted
     # is either taken whole or not at all (a failed partial_fit changes nothing).
     ctrl_c = _CtrlC()
-    previous = signal.signal(signal.SIGINT, ctrl_c)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:  # a shell's background job ignores Ctrl-C: so do we
+        signal.signal(signal.SIGINT, ctrl_c)
     try:
         try:
             for k, chunk in enumerate(reader):

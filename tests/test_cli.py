@@ -169,7 +169,12 @@ def test_demo_writes_its_figure_only_where_it_says(tmp_path):
     assert chosen.stat().st_size > 10_000
 
 
-def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
+def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
+    """A fit reading ``data[:30]`` from a pipe, sent SIGINT while it waits for more.
+
+    ``sigint``: the disposition the child starts with (a shell's background
+    job starts with SIGINT ignored). Returns the finished process and its stderr.
+    """
     import signal
     import time
 
@@ -190,17 +195,36 @@ def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )
     proc.stdin.write("".join(",".join(repr(float(v)) for v in row) + "\n" for row in data[:30]))
     proc.stdin.flush()
     time.sleep(5)  # let it import, read and fit the three chunks, then block on stdin
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    time.sleep(0.5)
+    _, err = proc.communicate(timeout=60)  # closes stdin: the end of the input
+    return proc, err
+
+
+def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
+    import signal
+
+    proc, err = _fit_from_stdin_then_ctrl_c(tmp_path, data, signal.SIG_DFL)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     est = load_model(tmp_path / "m.npz")
     assert est.n_samples_seen_ == 30
     np.testing.assert_allclose(est.covariance_, np.cov(data[:30].T, bias=True), rtol=1e-10)
+
+
+def test_a_background_job_ignores_ctrl_c_as_it_was_started_to(tmp_path, data):
+    """A shell starts a background job with SIGINT ignored; the fit keeps it ignored."""
+    import signal
+
+    proc, err = _fit_from_stdin_then_ctrl_c(tmp_path, data, signal.SIG_IGN)
+    assert proc.returncode == 0, err
+    assert "interrupted" not in err
+    assert load_model(tmp_path / "m.npz").n_samples_seen_ == 30
 
 
 @pytest.mark.parametrize("shrinkage", ["ledoit-wolf", "oas", "0.25"])
