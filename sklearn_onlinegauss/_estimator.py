@@ -477,17 +477,12 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         for epoch in range(1, self.max_iter + 1):
             order = rng.permutation(len(X)) if self.shuffle and not exact else None
             carry = self._pass(solver, X, w, order, eta0, carry)
+            state, factor = self._read(solver, carry)
             structure = solver.structure
             if exact and not warm:  # the state is X's own moments: no pass over X
-                # O(d^3) work on the d x d state: on the threads a read has (a
-                # threaded LAPACK call here left its threads spinning against
-                # the next fit's: 62 -> 105-165 ms at 2e5 x 100).
-                with blas_threads_for(X.shape[1] ** 3):
-                    state, factor = self._read(solver, carry)
-                    raw = solver.moments(carry.state)
-                    loss = -structure.expected_log_density(factor, raw)[0]
+                raw = solver.moments(carry.state)
+                loss = -structure.expected_log_density(factor, raw)[0]
             else:
-                state, factor = self._read(solver, carry)
                 log_density = structure.log_density(state, factor, X)[:, 0]
                 loss = -np.average(log_density, weights=w)
             loss_curve.append(loss)
