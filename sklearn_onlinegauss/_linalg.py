@@ -111,7 +111,7 @@ def blend_scatter(C, R, alpha, beta):
     return out
 
 
-#: CBLAS enumerations (the upper triangle is 10% faster than the lower at d = 100).
+#: CBLAS enumerations (the upper triangle: 5% faster than the lower at d = 1000, b = 1000).
 _ROW_MAJOR, _UPPER, _LOWER, _TRANS = 101, 121, 122, 112
 
 

@@ -110,14 +110,23 @@ def _refuse_hidden_values(X):
         )
 
 
+def _squares_sum_finitely(X):
+    """Whether ``sum(X**2)`` is finite: every value finite and squarable, in one BLAS pass.
+
+    In ``X``'s own dtype (a float32 batch is not copied); ``vdot`` raises no
+    floating-point warning on overflow.
+    """
+    flat = X.reshape(-1)
+    return math.isfinite(np.vdot(flat, flat))
+
+
 def _check_values(X, estimator):
     """Refuse NaN or infinity (scikit-learn's own error) and values too large to square.
 
     One pass when all is well: the sum of squares is finite exactly when
     every value is and squares without overflow.
     """
-    flat = X.reshape(-1)
-    if not len(flat) or math.isfinite(np.vdot(flat, flat)):
+    if _squares_sum_finitely(X):
         return
     check_array(X, dtype=None, input_name="X", estimator=estimator)  # NaN or infinity
     largest = float(np.abs(X).max())
@@ -295,11 +304,7 @@ class StreamingMixin:
             and not hasattr(self, "feature_names_in_")
         ):
             return False
-        # One BLAS pass: the sum of squares is finite exactly when every value
-        # is and squares without overflow (a sum that overflows merely takes
-        # the slow path). vdot raises no floating-point warning on overflow.
-        flat = X.reshape(-1)  # in X's own dtype: a float32 batch is not copied
-        return math.isfinite(np.vdot(flat, flat))
+        return _squares_sum_finitely(X)  # else the slow path, even if only the sum overflows
 
     @contextmanager
     def _kept_on_error(self, names=_INPUT_ATTRIBUTES, active=True):
