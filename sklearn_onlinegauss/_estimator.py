@@ -716,12 +716,13 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         return ledoit_wolf_shrinkage(covariance, carry.t, fourth)
 
     def _fitted(self):
-        """The estimate and its factor, computed once per learned state and settings."""
+        """The estimate, its factor and normalizer, once per learned state and settings."""
         check_fitted(self)
 
         def read():
             with blas_threads_for(self.n_features_in_**3):
-                return self._read(self._solver, self._carry())
+                state, factor = self._read(self._solver, self._carry())
+            return state, factor, self._solver.structure.normalizers(factor, self.n_features_in_)
 
         return cached_read(self, (self._state, self._average, self._solver), read)
 
@@ -759,7 +760,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     @property
     def covariance_(self):
         """ndarray of shape (n_features, n_features): estimated covariance."""
-        state, _ = self._fitted()
+        state = self._fitted()[0]
         return np.array(self._solver.structure.to_full(state)[0])
 
     @property
@@ -771,17 +772,20 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
     @property
     def precision_(self):
         """ndarray of shape (n_features, n_features): inverse of `covariance_`."""
-        _, factor = self._fitted()
+        factor = self._fitted()[1]
         return self._solver.structure.precisions(factor, self.n_features_in_)[0]
 
     def _per_row(self, name, X, checked=False):
         """``name`` (a structure's per-row read) of the rows ``X`` (``checked``: validated)."""
-        state, factor = self._fitted()
+        state, factor, normalizers = self._fitted()
         X = X if checked else self._check_X(X)
         d = X.shape[1]
         rows = min(len(X), scoring_rows(d))  # the blocks the distances are computed in
+        structure = self._solver.structure
         with scoring_threads_for(rows, d):
-            return getattr(self._solver.structure, name)(state, factor, X)[:, 0]
+            if name == "log_density":
+                return structure.log_density(state, factor, X, normalizers)[:, 0]
+            return getattr(structure, name)(state, factor, X)[:, 0]
 
     def score_samples(self, X):
         """Log-density of each sample under the fitted Gaussian.
@@ -836,7 +840,7 @@ class OnlineGaussian(DensityMixin, StreamingMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_features)
         """
-        state, factor = self._fitted()
+        state, factor, _ = self._fitted()
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         z = check_random_state(random_state).standard_normal((n_samples, self.n_features_in_))

@@ -29,6 +29,7 @@ K means: the pooled within-component covariance).
 """
 
 import math
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -353,16 +354,22 @@ class _Structure:
             )
         return Gaussians(total, origins, means, covariances)
 
-    def log_density(self, state, factor, X):
+    def normalizers(self, factor, n_features):
+        """``d log 2 pi + log det Sigma_k`` per component, shape (K,)."""
+        return n_features * _LOG_2PI + self.log_det(factor, n_features)
+
+    def log_density(self, state, factor, X, normalizers=None):
         """Log-density of every row under every component, shape (n, K).
 
         ``-1/2 (d log 2 pi + log det Sigma_k + Mahalanobis)``: no inverse is
-        formed and no density exponentiated.
+        formed and no density exponentiated. ``normalizers``: the
+        components' :meth:`normalizers`, if the caller keeps them with the
+        factor.
         """
-        d = state.means.shape[1]
-        normalizer = d * _LOG_2PI + self.log_det(factor, d)
+        if normalizers is None:
+            normalizers = self.normalizers(factor, state.means.shape[1])
         distances = self.mahalanobis(state, factor, X)
-        distances += normalizer
+        distances += normalizers
         distances *= -0.5
         return distances
 
@@ -374,7 +381,7 @@ class _Structure:
         moments, without a pass over the data.
         """
         d = raw.means.shape[1]
-        return -0.5 * (d * _LOG_2PI + self.log_det(factor, d) + self._trace_solve(factor, raw))
+        return -0.5 * (self.normalizers(factor, d) + self._trace_solve(factor, raw))
 
 
 # -- full and tied: d x d matrices ------------------------------------------------
@@ -508,6 +515,7 @@ def _cholesky(covariance):
         raise _not_positive_definite(exc) from None
 
 
+@cache
 def scoring_rows(n_features):
     """Rows per block of a distance computation.
 
