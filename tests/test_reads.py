@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.stats import multivariate_normal
 
 from sklearn_onlinegauss import (
     OnlineEllipticEnvelope,
@@ -46,6 +47,24 @@ def test_a_read_follows_every_update_and_setting(name):
     assert not np.array_equal(shrunk, second)
     estimator.set_params(shrinkage=None)
     np.testing.assert_array_equal(getattr(estimator, attribute), second)
+
+
+def test_log_densities_follow_every_update_and_setting():
+    # The normalizer (log-determinant) is read once per state, with the factor.
+    estimator = OnlineGaussian().partial_fit(X[:1200])
+    rows = X[:3]
+
+    def scipy_logpdf():
+        return multivariate_normal(estimator.location_, estimator.covariance_).logpdf(rows)
+
+    for change in (
+        lambda: None,
+        lambda: estimator.partial_fit(X[1200:] * 3.0),
+        lambda: estimator.set_params(shrinkage=0.5),
+        lambda: estimator.set_params(reg_covar=10.0),
+    ):
+        change()
+        np.testing.assert_allclose(estimator.score_samples(rows), scipy_logpdf(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
