@@ -512,7 +512,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingMixin, BaseEstimator):
         within = self._structure().to_full(state)
         covariance = np.tensordot(weights, within, axes=1) + spread.T @ spread
         full = STRUCTURES["full"]
-        background = full.regularize(
+        background, factor = full.regularized(
             full.from_full(centre[None], covariance[None]), self.reg_covar
         )
-        return full.mahalanobis(background, full.factor(background), self._check_X(X))[:, 0]
+        return full.mahalanobis(background, factor, self._check_X(X))[:, 0]

@@ -459,6 +459,22 @@ def _regularize_matrix(magnitudes, covariance, reg_covar):
     """
     if reg_covar == 0 or _determined_factor(magnitudes, covariance) is not None:
         return covariance
+    return _fill_undetermined(magnitudes, covariance, reg_covar)
+
+
+def _regularized_matrix(magnitudes, covariance, reg_covar):
+    """``(_regularize_matrix(...), its Cholesky factor)``, factorizing a clearly determined
+    covariance once (the test's factor is the read's) and any other once after the rule."""
+    factor = _determined_factor(magnitudes, covariance) if reg_covar > 0 else None
+    if factor is not None:
+        return covariance, factor
+    if reg_covar > 0:
+        covariance = _fill_undetermined(magnitudes, covariance, reg_covar)
+    return covariance, _cholesky(covariance)
+
+
+def _fill_undetermined(magnitudes, covariance, reg_covar):
+    """:func:`_regularize_matrix` past its shortcut: the eigenvalue test and fill-in."""
     d = len(covariance)
     variances = np.diag(covariance)
     constant = _numerically_constant(variances, magnitudes)
@@ -584,13 +600,13 @@ class Full(_Structure):
         return np.array([_cholesky(c) for c in state.covariances])
 
     def regularized(self, state, reg_covar):
-        factors = [
-            _determined_factor(m, c) if reg_covar > 0 else None
+        pairs = [
+            _regularized_matrix(m, c, reg_covar)
             for m, c in zip(_magnitudes(state), state.covariances, strict=True)
         ]
-        if any(L is None for L in factors):
-            return super().regularized(state, reg_covar)
-        return state, np.array(factors)
+        if any(new is not old for old, (new, _) in zip(state.covariances, pairs, strict=True)):
+            state = state._replace(covariances=np.array([c for c, _ in pairs]))
+        return state, np.array([L for _, L in pairs])
 
     def log_det(self, factor, n_features):
         return 2.0 * np.log(factor.diagonal(axis1=-2, axis2=-1)).sum(axis=-1)
@@ -726,9 +742,9 @@ class Tied(Full):
 
     def regularized(self, state, reg_covar):
         magnitudes = _magnitudes(state).max(axis=0)
-        factor = _determined_factor(magnitudes, state.covariances) if reg_covar > 0 else None
-        if factor is None:
-            return _Structure.regularized(self, state, reg_covar)
+        covariance, factor = _regularized_matrix(magnitudes, state.covariances, reg_covar)
+        if covariance is not state.covariances:
+            state = state._replace(covariances=covariance)
         return state, factor[None]
 
     def mahalanobis(self, state, factor, X):

@@ -147,10 +147,10 @@ class Euclidean:
         """Start gradient ascent once the exact moments have ``WARM_UP_ROWS (d + 1)`` rows."""
         if warmup.weight < WARM_UP_ROWS * (len(warmup.location) + 1):
             return warmup
-        state = _FULL.regularize(
+        # A ValueError that says what to do, if it cannot be factored.
+        state, _ = _FULL.regularized(
             _FULL.from_full(warmup.location[None], warmup.covariance[None]), self.reg_covar
         )
-        _FULL.factor(state)  # a ValueError that says what to do, if it cannot be factored
         params = self.parametrization.from_moments(warmup.location, state.covariances[0])
         return EuclideanState(params, self.optimizer.init(params))
 

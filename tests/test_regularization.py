@@ -105,7 +105,7 @@ def test_as_many_rows_as_features_fill_in_the_same_way_for_any_chunking(seed):
 
 
 def _states(rng, structure):
-    """Clearly determined, nearly singular, collinear, constant-feature and offset states."""
+    """Determined, nearly singular, collinear, constant-feature, offset and mixed states."""
     A = rng.normal(size=(4, 4))
     collinear = rng.normal(size=(50, 3)) @ rng.normal(size=(3, 4))
     covariances = {
@@ -119,6 +119,9 @@ def _states(rng, structure):
         for offset in (0.0, 1e9):
             locations = np.full((2, 4), offset)
             yield name, STRUCTURES[structure].from_full(locations, np.array([cov, cov]))
+    if structure == "full":  # one component clearly determined, the other not
+        pair = np.array([covariances["determined"], covariances["collinear"]])
+        yield "determined and collinear", STRUCTURES[structure].from_full(np.zeros((2, 4)), pair)
 
 
 @pytest.mark.parametrize("structure", ["full", "tied"])
