@@ -71,37 +71,26 @@ def gram(X):
     return X.T @ X
 
 
-def centred_products(X, batch_size):
-    """What any exact per-batch update does at least: each batch's mean, centring and product.
+def batch_passes(X, batch_size, check=False, mean=False, centre=False):
+    """The passes an exact per-batch update makes over each batch: numpy, no blend, no state.
 
-    numpy, no blend, no state: the floor a ``partial_fit`` of ``batch_size``
-    rows stands against (one ``X.T @ X`` on the whole array gains from its
-    size what no per-batch computation can).
+    Always ``X_b.T @ X_b``; before it, ``check``: the input check (the sum of
+    squares, finite); ``mean``: the mean (a product with ones); ``centre``:
+    the product is of the rows minus it, a copy. With ``mean`` and
+    ``centre``, the floor a ``partial_fit`` of ``batch_size`` rows stands
+    against (one ``X.T @ X`` on the whole array gains from its size what no
+    per-batch computation can).
     """
     ones = np.ones(batch_size)
     for i in range(0, len(X), batch_size):
         B = X[i : i + batch_size]
-        R = B - (ones[: len(B)] @ B) / len(B)
-        R.T @ R
-
-
-def batch_passes(X, batch_size, upto):
-    """The first ``upto`` passes of an exact per-batch update over each batch.
-
-    1: ``X_b.T @ X_b`` alone (no mean, uncentred); 2: and the input check
-    (the sum of squares, finite); 3: and the mean (a product with ones);
-    4: and the centred copy the product is taken of (``centred_products``).
-    """
-    ones = np.ones(batch_size)
-    for i in range(0, len(X), batch_size):
-        B = X[i : i + batch_size]
-        if upto >= 2:
+        if check:
             flat = B.reshape(-1)
             np.vdot(flat, flat)
-        if upto >= 3:
+        if mean:
             m = (ones[: len(B)] @ B) / len(B)
-        if upto >= 4:
-            B = B - m
+            if centre:
+                B = B - m
         B.T @ B
 
 
@@ -162,8 +151,8 @@ def minibatch_throughput(args):
             b100=(stream_fresh, X, 100),
             b1000=(stream_fresh, X, 1000),
             fit=(fit_online, X),
-            floor100=(centred_products, X, 100),
-            floor1000=(centred_products, X, 1000),
+            floor100=(batch_passes, X, 100, False, True, True),
+            floor1000=(batch_passes, X, 1000, False, True, True),
         )
         for name, label in (("b100", "b=100"), ("b1000", "b=1000"), ("fit", "fit(X)")):
             t_b = t[name]
@@ -182,8 +171,8 @@ def minibatch_throughput(args):
             gram=(gram, X),
             b1000=(stream_fresh, X, 1000),
             b5000=(stream_fresh, X, 5000),
-            floor1000=(centred_products, X, 1000),
-            floor5000=(centred_products, X, 5000),
+            floor1000=(batch_passes, X, 1000, False, True, True),
+            floor5000=(batch_passes, X, 5000, False, True, True),
         )
         for name, label in (("b1000", "b=1000"), ("b5000", "b=5000")):
             t_b, floor = t[name], t["floor" + name[1:]]
@@ -198,7 +187,8 @@ def minibatch_throughput(args):
     )
     d, n = 100, (20_000 if args.quick else 200_000)
     X = np.random.default_rng(0).normal(size=(n, d))
-    steps = {f"passes{k}": (batch_passes, X, 1000, k) for k in (1, 2, 3, 4)}
+    passes = [(), (True,), (True, True), (True, True, True)]  # check, mean, centre
+    steps = {f"passes{k}": (batch_passes, X, 1000, *on) for k, on in enumerate(passes)}
     t = best_times(args.repeat, gram=(gram, X), ours=(stream_fresh, X, 1000), **steps)
     labels = ("X_b.T @ X_b", "+ input check", "+ mean", "+ centred copy", "partial_fit")
     for label, name in zip(labels, [*steps, "ours"], strict=True):
