@@ -21,7 +21,7 @@ from scipy.stats import chi2
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
 
-from sklearn_onlinegauss import OnlineEllipticEnvelope
+from sklearn_onlinegauss import OnlineEllipticEnvelope, OnlineGaussian
 
 X, y = load_breast_cancer(return_X_y=True)
 benign = X[y == 1]
@@ -49,7 +49,7 @@ stream[10_000:] = centre + 2.0 * (stream[10_000:] - centre)
 detectors = {
     "learning_rate='optimal' (all the stream)": OnlineEllipticEnvelope(contamination=0.025),
     "learning_rate='constant', eta0=0.002": OnlineEllipticEnvelope(
-        contamination=0.025, learning_rate="constant", eta0=0.002
+        OnlineGaussian(learning_rate="constant", eta0=0.002), contamination=0.025
     ),
 }
 rates = {name: [] for name in detectors}

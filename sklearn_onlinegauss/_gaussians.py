@@ -44,7 +44,15 @@ from ._linalg import (
 )
 from ._threads import lapack_threads_for
 
-__all__ = ["STRUCTURES", "Gaussians", "batch_moments", "pool", "scoring_rows", "step_toward"]
+__all__ = [
+    "SHARED",
+    "STRUCTURES",
+    "Gaussians",
+    "batch_moments",
+    "pool",
+    "scoring_rows",
+    "step_toward",
+]
 
 #: Size of the buffer of centred rows a shared-covariance step fills before
 #: each rank update (one component's rows are never split).
@@ -354,6 +362,26 @@ class _Structure:
             )
         return Gaussians(total, origins, means, covariances)
 
+    def take(self, state, order):
+        """The components ``order`` of ``state`` (a permutation or a selection)."""
+        return Gaussians(*(field[order] for field in state))
+
+    def n_parameters(self, n_components, n_features):
+        """Free parameters of ``n_components`` Gaussians: means, covariances, weights."""
+        K, d = n_components, n_features
+        return int(self._n_covariance_parameters(K, d) + K * d + K - 1)
+
+    def shrink(self, state, intensities):
+        """Each covariance toward its mean variance: ``(1 - s_k) S_k + s_k mu_k I``.
+
+        ``intensities``: one per component, shape (K,), or one for all. The
+        target is :class:`~sklearn.covariance.ShrunkCovariance`'s.
+        """
+        s = np.broadcast_to(np.asarray(intensities, dtype=float), state.weights.shape)
+        if not s.any():
+            return state
+        return state._replace(covariances=self._shrunk(state.covariances, s))
+
     def normalizers(self, factor, n_features):
         """``d log 2 pi + log det Sigma_k`` per component, shape (K,)."""
         return n_features * _LOG_2PI + self.log_det(factor, n_features)
@@ -633,6 +661,41 @@ class Full(_Structure):
     def sample(self, state, factor, k, z):
         return state.origins[k] + (state.means[k] + z @ factor[k].T)
 
+    @staticmethod
+    def _n_covariance_parameters(n_components, n_features):
+        return n_components * n_features * (n_features + 1) / 2
+
+    @staticmethod
+    def _shrunk(covariances, s):
+        d = covariances.shape[-1]
+        mu = np.trace(covariances, axis1=-2, axis2=-1) / d
+        shrunk = (1.0 - s)[:, None, None] * covariances
+        shrunk.reshape(len(shrunk), d * d)[:, :: d + 1] += (s * mu)[:, None]
+        return shrunk
+
+    # -- scikit-learn's shapes (GaussianMixture's covariances_ and precisions_)
+
+    def sklearn_precisions(self, factor, n_features):
+        """The precisions in the shape of the structure's covariances."""
+        return self.precisions(factor, n_features)
+
+    def sklearn_precisions_cholesky(self, factor):
+        """``P`` with ``P @ P.T`` the precision, as GaussianMixture's ``precisions_cholesky_``."""
+        eye = np.eye(factor.shape[-1])
+        return np.array([solve_lower(L, eye).T for L in factor])
+
+    def covariances_from_precisions(self, precisions, n_components, n_features):
+        """The structure's covariances of precisions shaped as in GaussianMixture."""
+        shape = self._shape(n_components, n_features)
+        matrices = _checked_shape(precisions, shape, "precisions_init").reshape(
+            -1, n_features, n_features
+        )
+        try:
+            covariances = np.array([np.linalg.inv(_checked_spd(p)) for p in matrices])
+        except np.linalg.LinAlgError:
+            raise ValueError("precisions_init must be symmetric positive definite.") from None
+        return covariances.reshape(shape)
+
 
 class Tied(Full):
     """K means sharing one ``(d, d)`` covariance: the pooled within-component covariance.
@@ -761,6 +824,41 @@ class Tied(Full):
     def sample(self, state, factor, k, z):
         return state.origins[k] + (state.means[k] + z @ factor[0].T)
 
+    def take(self, state, order):
+        return Gaussians(*(field[order] for field in state[:3]), state.covariances)
+
+    @staticmethod
+    def _n_covariance_parameters(n_components, n_features):
+        return n_features * (n_features + 1) / 2
+
+    def shrink(self, state, intensities):
+        """The shared covariance toward its mean variance (one intensity: the first)."""
+        s = float(np.ravel(intensities)[0])
+        if s == 0:
+            return state
+        return state._replace(covariances=self._shrunk(state.covariances[None], np.array([s]))[0])
+
+    def sklearn_precisions(self, factor, n_features):
+        return self.precisions(factor, n_features)[0]
+
+    def sklearn_precisions_cholesky(self, factor):
+        return super().sklearn_precisions_cholesky(factor)[0]
+
+
+def _checked_shape(value, shape, name):
+    """``value`` as a finite float array of ``shape``, or a ValueError naming it."""
+    array = np.asarray(value, dtype=float)
+    if array.shape != shape or not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite with shape {shape}, got shape {array.shape}.")
+    return array
+
+
+def _checked_spd(matrix):
+    if not np.allclose(matrix, matrix.T):
+        raise np.linalg.LinAlgError
+    np.linalg.cholesky(matrix)
+    return matrix
+
 
 def _start(locations, weights):
     """``(weights, origins, means)`` of a state with these means (weights 1 if None)."""
@@ -867,6 +965,30 @@ class Diag(_Structure):
     def sample(self, state, factor, k, z):
         return state.origins[k] + (state.means[k] + z * self._per_feature(factor, z.shape[1])[k])
 
+    @staticmethod
+    def _n_covariance_parameters(n_components, n_features):
+        return n_components * n_features
+
+    @staticmethod
+    def _shrunk(variances, s):
+        return (1.0 - s)[:, None] * variances + (
+            s[:, None] * variances.mean(axis=1, keepdims=True)
+        )
+
+    def sklearn_precisions(self, factor, n_features):
+        return 1.0 / factor**2
+
+    def sklearn_precisions_cholesky(self, factor):
+        return 1.0 / factor
+
+    def covariances_from_precisions(self, precisions, n_components, n_features):
+        precisions = _checked_shape(
+            precisions, self._shape(n_components, n_features), "precisions_init"
+        )
+        if np.any(precisions <= 0):
+            raise ValueError("precisions_init must be positive.")
+        return 1.0 / precisions
+
 
 class Spherical(Diag):
     """One variance per component, shape (K,): the mean of the diagonal's variances.
@@ -905,6 +1027,14 @@ class Spherical(Diag):
         return values.mean(axis=1)
 
     @staticmethod
+    def _n_covariance_parameters(n_components, n_features):
+        return n_components
+
+    @staticmethod
+    def _shrunk(variances, s):
+        return variances  # one variance: its own mean
+
+    @staticmethod
     def _magnitudes(state):
         """One variance for all features: rounding of the largest of them."""
         magnitudes = _magnitudes(state)
@@ -913,3 +1043,5 @@ class Spherical(Diag):
 
 #: Public name of each covariance structure -> its operations.
 STRUCTURES = {s.name: s for s in (Full(), Diag(), Spherical(), Tied())}
+#: One full covariance shared by the components (a classifier's ``covariance='shared'``).
+SHARED = STRUCTURES["tied"]

@@ -1,74 +1,65 @@
-"""OnlineEllipticEnvelope: OnlineGaussian with a threshold learned from the stream."""
+"""OnlineEllipticEnvelope: a streamed density and a threshold learned with it."""
 
+import copy
 import math
 from numbers import Real
 
 import numpy as np
 from scipy.stats import chi2
-from sklearn.base import OutlierMixin
+from sklearn.base import OutlierMixin, clone
 from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import HasMethods
 
-from ._compat import Interval, StrOptions
+from ._base import StreamingEstimator
+from ._compat import Interval, StrOptions, _fit_context
 from ._estimator import OnlineGaussian
+from ._merge import merge
 from ._quantiles import DistanceHistogram, pool_distances, upper_quantile
-from ._schedules import Rate
 from ._streaming import cached_read, call_lock, check_fitted
 
 __all__ = ["OnlineEllipticEnvelope"]
 
 
-class OnlineEllipticEnvelope(OutlierMixin, OnlineGaussian):
+class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
     """Outlier detection on a stream: an online Gaussian and a threshold learned with it.
 
     :class:`~sklearn.covariance.EllipticEnvelope`'s detector, streamed. Rows
-    are scored by minus their squared Mahalanobis distance under the
-    Gaussian learned so far (:class:`OnlineGaussian`, with all its
-    parameters), and the threshold ``offset_`` is the ``contamination``
-    quantile of the scores of the rows seen: each chunk's rows are scored
-    by the Gaussian right after they update it, and their distances join a
-    histogram (a fixed logarithmic grid, 0.45% wide bins, constant memory)
-    that forgets at the Gaussian's own rate. So about ``contamination`` of
-    the stream seen so far is flagged, whatever the data's distribution,
-    and under ``learning_rate='constant'`` the threshold follows drift with
-    the Gaussian. ``fit(X)`` scores every row of ``X`` under the final
-    Gaussian, as EllipticEnvelope does.
+    are scored by minus their squared Mahalanobis distance under the density
+    learned so far (`estimator`, an :class:`OnlineGaussian`), and the
+    threshold ``offset_`` is the ``contamination`` quantile of the scores of
+    the rows seen: each chunk's rows are scored by the density right after
+    they update it, and their distances join a histogram (a fixed logarithmic
+    grid, constant memory) that forgets at the density's own rate. ``fit(X)``
+    scores every row of ``X`` under the final density, as EllipticEnvelope
+    does.
 
     Parameters
     ----------
+    estimator : OnlineGaussian, default=None
+        The density's settings (None: ``OnlineGaussian()``); set them as
+        ``set_params(estimator__learning_rate=...)``. The fitted density is
+        `estimator_`.
     contamination : float in (0, 0.5], default=0.1
         The fraction of the stream to flag as outliers.
-
     threshold : {'quantile', 'chi2'}, default='quantile'
         ``'quantile'``: the ``contamination`` quantile of the stream's own
-        scores. ``'chi2'``: the ``1 - contamination`` quantile of the
-        chi-squared distribution with ``n_features`` degrees of freedom,
-        right only when the rows are Gaussian (on breast_cancer's benign
-        rows, which are not, it flags 12% of them at 2.5%).
-
+        scores. ``'chi2'``: the chi-squared quantile with ``n_features``
+        degrees of freedom, right only for Gaussian rows.
     learn_outliers : bool, default=True
-        Whether rows the detector flags are learned. With False,
-        ``partial_fit`` first scores each chunk with the detector as it is
-        ("score, then learn") and keeps the rows it flags out of the
-        Gaussian's update, so that outliers do not drag the estimate; they
-        still count toward the threshold. The price is truncation: the
-        Gaussian is that of the rows inside the threshold, narrower than
-        the inliers' own (measured with 2-D Gaussian inliers, 5% gross
-        outliers and ``contamination=0.1``: 0.8 times their covariance,
-        and 12% of the stream flagged instead of 10%). ``fit`` and a first
-        call learn every row.
-
-    solver, parametrization, preconditioner, covariance_type, learning_rate, eta0, power_t, \
-average, batch_size, max_iter, tol, n_iter_no_change, shuffle, random_state, warm_start, \
-reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
-        As in :class:`OnlineGaussian`.
+        Whether flagged rows are learned. With False, ``partial_fit`` scores
+        each chunk first and keeps the rows it flags out of the density's
+        update (they still count toward the threshold); the density is then
+        that of the rows inside the threshold, narrower than the inliers'.
 
     Attributes
     ----------
+    estimator_ : OnlineGaussian
+        The fitted density.
     offset_ : float
         The threshold on ``score_samples``: ``decision_function`` is
         ``score_samples - offset_``, negative for outliers.
     location_, covariance_, precision_ : ndarray
-        The Gaussian's estimates, as in :class:`OnlineGaussian`.
+        The density's estimates.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     n_samples_seen_ : int
@@ -77,7 +68,6 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
     See Also
     --------
     sklearn.covariance.EllipticEnvelope
-    OnlineGaussian
 
     Examples
     --------
@@ -93,69 +83,40 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
     """
 
     _parameter_constraints = {
-        **OnlineGaussian._parameter_constraints,
+        "estimator": [HasMethods(["partial_fit", "mahalanobis"]), None],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "threshold": [StrOptions({"quantile", "chi2"})],
         "learn_outliers": ["boolean"],
     }
+    _fitted_names = ("estimator_", "_histogram", "_histogram_weight", "_fitted_offset")
 
     def __init__(
-        self,
-        *,
-        contamination=0.1,
-        threshold="quantile",
-        learn_outliers=True,
-        solver="natural",
-        parametrization="cholesky",
-        preconditioner=None,
-        covariance_type="full",
-        learning_rate="optimal",
-        eta0=0.01,
-        power_t=0.6,
-        average=False,
-        batch_size="auto",
-        max_iter=1000,
-        tol=1e-3,
-        n_iter_no_change=5,
-        shuffle=True,
-        random_state=None,
-        warm_start=False,
-        reg_covar=1e-6,
-        shrinkage=None,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        verbose=0,
+        self, estimator=None, *, contamination=0.1, threshold="quantile", learn_outliers=True
     ):
-        super().__init__(
-            solver=solver,
-            parametrization=parametrization,
-            preconditioner=preconditioner,
-            covariance_type=covariance_type,
-            learning_rate=learning_rate,
-            eta0=eta0,
-            power_t=power_t,
-            average=average,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            shuffle=shuffle,
-            random_state=random_state,
-            warm_start=warm_start,
-            reg_covar=reg_covar,
-            shrinkage=shrinkage,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            verbose=verbose,
-        )
+        self.estimator = estimator
         self.contamination = contamination
         self.threshold = threshold
         self.learn_outliers = learn_outliers
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "_histogram")
+
+    def _check_settings(self):
+        """The density's settings are checked by the density."""
+
+    def _check_loaded(self):
+        self.estimator_._check_loaded()
+
+    def _density(self):
+        """A density with the current settings: the fitted one continued, or a new one."""
+        settings = (self.estimator or OnlineGaussian()).get_params()
+        if not self.__sklearn_is_fitted__():
+            return clone(self.estimator or OnlineGaussian())
+        density = copy.copy(self.estimator_)  # its arrays are replaced by updates, not changed
+        return density.set_params(**settings)  # the density's own rule for structural ones
+
     def fit(self, X, y=None, sample_weight=None):
-        """Fit the Gaussian to ``X``, then the threshold to the scores of ``X`` under it.
+        """Fit the density to ``X``, then the threshold to the scores of ``X`` under it.
 
         Parameters
         ----------
@@ -168,17 +129,11 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         -------
         self : object
         """
-        with call_lock(self), self._kept_on_error(None):
-            self._fit(X, sample_weight)
-            self._histogram, self._histogram_weight = DistanceHistogram.empty(), 0.0
-            distances, w = self._learn_threshold(X, sample_weight)
-            # The threshold of all the rows under the final Gaussian, exactly
-            # as EllipticEnvelope's; the histogram carries on from it.
-            self._fitted_offset = -_upper_percentile(distances, w, self.contamination)
-        return self
+        with call_lock(self):
+            return self._fit_threshold(X, sample_weight, fit=True)
 
     def partial_fit(self, X, y=None, sample_weight=None):
-        """Learn from one chunk of the stream: the Gaussian, then the threshold.
+        """Learn from one chunk of the stream: the density, then the threshold.
 
         Parameters
         ----------
@@ -191,111 +146,120 @@ reg_covar, shrinkage, beta_1, beta_2, epsilon, verbose
         -------
         self : object
         """
-        with call_lock(self), self._kept_on_error(None):
-            fitted = hasattr(self, "_histogram")
-            learned = sample_weight
-            if fitted and not self.learn_outliers:  # score, then learn the inliers
-                inliers = self._predict(X) == 1
-                learned = inliers if sample_weight is None else inliers * np.asarray(sample_weight)
-            if self._params_unchanged():
-                self._update(X, learned, self._solver, self._validated_params)
-            else:
-                self._validated_partial_fit(X, learned, self._param_values())
-            if not hasattr(self, "_state"):  # a first call of zero weight
-                return self
-            if not fitted:
-                self._histogram, self._histogram_weight = DistanceHistogram.empty(), 0.0
-            self._learn_threshold(X, sample_weight)
-            self.__dict__.pop("_fitted_offset", None)
+        with call_lock(self):
+            return self._fit_threshold(X, sample_weight, fit=False)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def _fit_threshold(self, X, sample_weight, fit):
+        density = clone(self.estimator or OnlineGaussian()) if fit else self._density()
+        learned = sample_weight
+        if not fit and self.__sklearn_is_fitted__() and not self.learn_outliers:
+            inliers = self.predict(X) == 1  # score, then learn the inliers
+            learned = inliers if sample_weight is None else inliers * np.asarray(sample_weight)
+        (density.fit if fit else density.partial_fit)(X, sample_weight=learned)
+        if not density.__sklearn_is_fitted__():  # a first call of zero weight
+            return self
+        X, w = density._validate_input(X, sample_weight, reset=False)
+        distances = density.mahalanobis(X)
+        fresh = fit or not self.__sklearn_is_fitted__()
+        if fresh:
+            histogram, weight = DistanceHistogram.empty(), 0.0
+        else:
+            histogram, weight = self._histogram, self._histogram_weight
+        weights, retain = density._rate().pooling(weight, w, len(X))
+        histogram = pool_distances(histogram, distances, X.shape[1], weights, retain)
+        self.estimator_, self._histogram = density, histogram
+        self._histogram_weight = weight + (len(X) if w is None else float(w.sum()))
+        # After fit, the threshold of all its rows under the final density, exactly
+        # as EllipticEnvelope's, at the contamination it was computed for.
+        self._fitted_offset = (
+            (self.contamination, -_upper_percentile(distances, w, self.contamination))
+            if fit
+            else None
+        )
         return self
 
-    def _learn_threshold(self, X, sample_weight):
-        """Pool the rows' distances under the updated Gaussian into the histogram.
+    @classmethod
+    def _merged(cls, parts):
+        """The densities merged, the histograms pooled by the weight each has scored."""
+        first = parts[0]
+        merged = cls(**first.get_params(deep=False))
+        total = sum(p._histogram_weight for p in parts)
+        shares = [p._histogram_weight / total for p in parts]
+        mass = sum(s * p._histogram.mass for s, p in zip(shares, parts, strict=True))
+        squares = sum(s**2 * p._histogram.squares for s, p in zip(shares, parts, strict=True))
+        merged.estimator_ = merge([p.estimator_ for p in parts])
+        merged._histogram, merged._histogram_weight = DistanceHistogram(mass, squares), total
+        merged._fitted_offset = None
+        return merged
 
-        Returns the distances and the sample weights (None: unit weights).
-        """
-        X, w = self._validate_input(X, sample_weight, reset=False)
-        rate = Rate(self.learning_rate, self.eta0, self.power_t)
-        weights, retain = rate.pooling(self._histogram_weight, w, len(X))
-        distances = self._per_row("mahalanobis", X, checked=True)
-        self._histogram = pool_distances(
-            self._histogram, distances, self.n_features_in_, weights, retain
-        )
-        self._histogram_weight += len(X) if w is None else float(w.sum())
-        return distances, w
+    # -- reads ----------------------------------------------------------------------
+
+    def __getattr__(self, name):
+        # The density's fitted attributes, read through the detector.
+        if name in _DENSITY_READS and "estimator_" in self.__dict__:
+            return getattr(self._fitted_density(), name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _fitted_density(self):
+        """``estimator_`` with the density settings of now (``set_params(estimator__...)``)."""
+        density = self.__dict__["estimator_"]
+        if self.estimator is not None:
+            density.set_params(**self.estimator.get_params())
+        return density
 
     @property
     def offset_(self):
         """float: the threshold on ``score_samples`` (minus a squared distance)."""
         check_fitted(self, "_histogram")
-        d = self.n_features_in_
         if self.threshold == "chi2":
-            return -float(chi2.ppf(1.0 - self.contamination, d))
-        if hasattr(self, "_fitted_offset"):
-            return self._fitted_offset
+            return -float(chi2.ppf(1.0 - self.contamination, self.n_features_in_))
+        if self._fitted_offset is not None and self._fitted_offset[0] == self.contamination:
+            return self._fitted_offset[1]
         return cached_read(  # read once per histogram, not once per predict
             self,
             (self._histogram,),
-            lambda: -float(upper_quantile(self._histogram, self.contamination, d)),
+            lambda: (
+                -float(upper_quantile(self._histogram, self.contamination, self.n_features_in_))
+            ),
             name="offset",
         )
 
+    def mahalanobis(self, X):
+        """Squared Mahalanobis distance of each row under the density, shape (n_samples,)."""
+        check_fitted(self, "_histogram")
+        return self._fitted_density().mahalanobis(X)
+
     def score_samples(self, X):
-        """Minus the squared Mahalanobis distance of each row (higher: more normal).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """Minus the squared Mahalanobis distance of each row (higher: more normal)."""
         return -self.mahalanobis(X)
 
     def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
+        """``score_samples(X) - offset_``: negative for outliers, shape (n_samples,)."""
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """+1 for inliers, -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._predict(X)
-
-    def _predict(self, X):
+        """+1 for inliers, -1 for outliers, shape (n_samples,)."""
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
     def score(self, X, y, sample_weight=None):
-        """Accuracy of ``predict(X)`` against ``y`` (+1 inlier, -1 outlier).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        float
-        """
+        """Accuracy of ``predict(X)`` against ``y`` (+1 inlier, -1 outlier)."""
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+_DENSITY_READS = frozenset(
+    {
+        "location_",
+        "covariance_",
+        "precision_",
+        "shrinkage_",
+        "n_features_in_",
+        "feature_names_in_",
+        "n_samples_seen_",
+        "t_",
+        "n_iter_",
+    }
+)
 
 
 def _upper_percentile(distances, weights, fraction):

@@ -27,11 +27,34 @@ from ._solvers import EuclideanState, PreconditionedState, TrackedState, WarmupS
 __all__ = ["load_model", "save_model", "write_atomically"]
 
 FORMAT = "sklearn-onlinegauss model"
-VERSION = 1
-#: The only types a model file may rebuild.
-_TYPES = {
-    cls.__name__: cls
-    for cls in (
+VERSION = 2
+
+
+def _classes():
+    """The estimators a model file may hold, by name (imported when needed)."""
+    from . import (
+        OnlineEllipticEnvelope,
+        OnlineGaussian,
+        OnlineGaussianClassifier,
+        OnlineGaussianMixture,
+    )
+
+    kinds = (
+        OnlineGaussian,
+        OnlineGaussianClassifier,
+        OnlineGaussianMixture,
+        OnlineEllipticEnvelope,
+    )
+    return {cls.__name__: cls for cls in kinds}
+
+
+def _types():
+    """The only types a model file may rebuild: the learned states' tuples."""
+    from ._classifier import ClassState
+    from ._mixture import MixtureState
+    from ._quantiles import DistanceHistogram
+
+    kinds = (
         Gaussians,
         TrackedState,
         FourthMoments,
@@ -39,18 +62,25 @@ _TYPES = {
         EuclideanState,
         PreconditionedState,
         AdamState,
+        Averaged,
+        ClassState,
+        MixtureState,
+        DistanceHistogram,
     )
-}
-_TYPES["Averaged"] = Averaged
-_FITTED = ("t_", "n_samples_seen_", "n_steps_shrunk_", "n_iter_", "n_features_in_")
+    return {cls.__name__: cls for cls in kinds}
 
 
 def save_model(estimator, path):
-    """Write a fitted :class:`OnlineGaussian` or :class:`OnlineEllipticEnvelope`, atomically.
+    """Write a fitted estimator of sklearn-onlinegauss, atomically, as arrays and JSON.
+
+    Every estimator of the family is saved with its settings and its whole
+    learned state, so that :func:`load_model` gives one that reads the same
+    and continues the stream bit for bit.
 
     Parameters
     ----------
-    estimator : OnlineGaussian or OnlineEllipticEnvelope
+    estimator : OnlineGaussian, OnlineGaussianClassifier, OnlineGaussianMixture \
+or OnlineEllipticEnvelope
         Fitted, with JSON-representable hyperparameters (``random_state``
         None or an int).
     path : str or path-like
@@ -67,36 +97,8 @@ def save_model(estimator, path):
     >>> np.array_equal(load_model(path).covariance_, est.covariance_)
     True
     """
-    name = type(estimator).__name__
-    if name not in _CLASSES or type(estimator) is not _CLASSES[name]():
-        raise ValueError(
-            "save_model writes a fitted OnlineGaussian or OnlineEllipticEnvelope; "
-            f"got a {name}. Other estimators pickle (joblib.dump)."
-        )
-    if not hasattr(estimator, "_state"):
-        raise ValueError(f"save_model writes a fitted {name}: fit it first.")
     arrays = {}
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "class": name,
-        "params": estimator.get_params(),
-        "fitted": {name: _number(getattr(estimator, name)) for name in _FITTED},
-        "feature_names_in_": (
-            list(map(str, estimator.feature_names_in_))
-            if hasattr(estimator, "feature_names_in_")
-            else None
-        ),
-        "state": _encode(estimator._state, arrays),
-        "average": _encode(estimator._average, arrays),
-    }
-    if hasattr(estimator, "_histogram"):  # a detector's threshold
-        arrays["histogram"] = estimator._histogram.mass
-        meta["threshold"] = {
-            "squares": estimator._histogram.squares,
-            "weight": estimator._histogram_weight,
-            "fitted_offset": getattr(estimator, "_fitted_offset", None),
-        }
+    meta = {"format": FORMAT, "version": VERSION, **_export(estimator, arrays)}
     try:
         text = json.dumps(meta)
     except TypeError as exc:
@@ -112,14 +114,36 @@ def save_model(estimator, path):
     write_atomically(path, write)
 
 
+def _export(estimator, arrays):
+    """The estimator's class, settings and learned state as JSON, its arrays into ``arrays``."""
+    name = type(estimator).__name__
+    if _classes().get(name) is not type(estimator):
+        raise ValueError(
+            "save_model writes a fitted estimator of sklearn-onlinegauss "
+            f"({', '.join(_classes())}); got a {name}."
+        )
+    if not estimator.__sklearn_is_fitted__():
+        raise ValueError(f"save_model writes a fitted {name}: fit it first.")
+    names = getattr(estimator, "feature_names_in_", None)
+    return {
+        "class": name,
+        "params": {k: _encode(v, arrays) for k, v in estimator.get_params(deep=False).items()},
+        "n_features_in_": int(estimator.n_features_in_),
+        "feature_names_in_": None if names is None else list(map(str, names)),
+        "fitted": {
+            k: _encode(vars(estimator)[k], arrays)
+            for k in estimator._fitted_names
+            if k in vars(estimator)
+        },
+    }
+
+
 def load_model(path):
     """Read a model written by :func:`save_model`; nothing in the file is run.
 
     Raises a ValueError for any file that is not such a model (a pickle
     included), or one of another format version.
     """
-    from ._estimator import _FORMAT
-
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -132,54 +156,33 @@ def load_model(path):
             "pickle or joblib file can run any code when loaded: load one only if you trust "
             "it, with joblib.load (the command line's --allow-pickle)."
         ) from None
-    if meta.get("format") != FORMAT or meta.get("class") not in _CLASSES:
+    if meta.get("format") != FORMAT or meta.get("class") not in _classes():
         raise ValueError(f"{path} is not a model file of sklearn-onlinegauss.")
     if meta.get("version") != VERSION:
         raise ValueError(
             f"{path} is a model of format version {meta.get('version')!r}; this version of "
             f"sklearn-onlinegauss reads version {VERSION}: refit it."
         )
-    est = _CLASSES[meta["class"]]()(**meta["params"])
+    return _import(meta, arrays)
+
+
+def _import(meta, arrays):
+    from ._base import STATE_FORMAT
+
+    est = _classes()[meta["class"]](**{k: _decode(v, arrays) for k, v in meta["params"].items()})
     est._validate_params()
-    solver = est._make_solver()
-    for name, value in meta["fitted"].items():
-        setattr(est, name, value)
+    est._check_settings()
+    est.n_features_in_ = meta["n_features_in_"]
     if meta["feature_names_in_"] is not None:
         est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
-    est._state = _decode(meta["state"], arrays)
-    est._average = _decode(meta["average"], arrays)
-    est._solver, est._solver_structure = solver, est._structure()
+    for name, value in meta["fitted"].items():
+        if name not in est._fitted_names:
+            raise ValueError(f"a model file of a {meta['class']} may not hold {name!r}")
+        setattr(est, name, _decode(value, arrays))
     est._validated_params = est._param_values()
-    est._format = _FORMAT
-    if "threshold" in meta:
-        from ._quantiles import DistanceHistogram
-
-        threshold = meta["threshold"]
-        est._histogram = DistanceHistogram(arrays["histogram"], float(threshold["squares"]))
-        est._histogram_weight = float(threshold["weight"])
-        if threshold["fitted_offset"] is not None:
-            est._fitted_offset = float(threshold["fitted_offset"])
-    est._fitted()  # a readable Gaussian, or a ValueError now rather than later
+    est._format = STATE_FORMAT
+    est._check_loaded()  # a readable model, or a ValueError now rather than later
     return est
-
-
-def _online_gaussian():
-    from ._estimator import OnlineGaussian
-
-    return OnlineGaussian
-
-
-def _online_elliptic_envelope():
-    from ._outlier import OnlineEllipticEnvelope
-
-    return OnlineEllipticEnvelope
-
-
-#: The classes a model file may hold, by name (imported when needed).
-_CLASSES = {
-    "OnlineGaussian": _online_gaussian,
-    "OnlineEllipticEnvelope": _online_elliptic_envelope,
-}
 
 
 def write_atomically(path, write):
@@ -211,28 +214,58 @@ def _number(value):
 
 def _encode(value, arrays):
     """A JSON tree for ``value``; its arrays go into ``arrays`` under new keys."""
-    if value is None or isinstance(value, bool | int | float | np.generic):
+    from sklearn.base import BaseEstimator
+
+    if value is None or isinstance(value, bool | int | float | str | np.generic):
         return _number(value)
     if isinstance(value, np.ndarray):
         key = f"a{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(value, dtype=np.float64)
+        if value.dtype == object:  # labels as Python strings
+            arrays[key] = np.ascontiguousarray(value.astype(str))
+            return {"array": key, "object": True}
+        arrays[key] = np.ascontiguousarray(value)
         return {"array": key}
-    if isinstance(value, tuple) and type(value).__name__ in _TYPES:
+    if isinstance(value, BaseEstimator):
+        return {
+            "estimator": _export(value, arrays) if value.__sklearn_is_fitted__() else None,
+            "unfitted": None if value.__sklearn_is_fitted__() else _unfitted(value, arrays),
+        }
+    if isinstance(value, tuple) and type(value).__name__ in _types():
         fields = {name: _encode(getattr(value, name), arrays) for name in value._fields}
         return {"type": type(value).__name__, "fields": fields}
-    if isinstance(value, tuple):
-        return {"tuple": [_encode(v, arrays) for v in value]}
+    if isinstance(value, tuple | list):
+        return {type(value).__name__: [_encode(v, arrays) for v in value]}
     raise ValueError(f"cannot store a {type(value).__name__} in a model file")
 
 
+def _unfitted(estimator, arrays):
+    """An unfitted estimator (a setting, such as the detector's ``estimator``)."""
+    name = type(estimator).__name__
+    if _classes().get(name) is not type(estimator):
+        raise ValueError(f"cannot store a {name} in a model file")
+    params = estimator.get_params(deep=False)
+    return {"class": name, "params": {k: _encode(v, arrays) for k, v in params.items()}}
+
+
 def _decode(tree, arrays):
-    if tree is None or isinstance(tree, bool | int | float):
+    if tree is None or isinstance(tree, bool | int | float | str):
         return tree
     if "array" in tree:
-        return arrays[tree["array"]]
+        array = arrays[tree["array"]]
+        return array.astype(object) if tree.get("object") else array
     if "tuple" in tree:
         return tuple(_decode(v, arrays) for v in tree["tuple"])
-    cls = _TYPES.get(tree.get("type"))
+    if "list" in tree:
+        return [_decode(v, arrays) for v in tree["list"]]
+    if "estimator" in tree:
+        if tree["estimator"] is not None:
+            return _import(tree["estimator"], arrays)
+        spec = tree["unfitted"]
+        cls = _classes().get(spec["class"])
+        if cls is None:
+            raise ValueError(f"a model file may not hold a {spec['class']!r}")
+        return cls(**{k: _decode(v, arrays) for k, v in spec["params"].items()})
+    cls = _types().get(tree.get("type"))
     if cls is None:
         raise ValueError(f"a model file may not hold a {tree.get('type')!r}")
     return cls(**{name: _decode(v, arrays) for name, v in tree["fields"].items()})

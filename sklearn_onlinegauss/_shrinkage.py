@@ -26,7 +26,7 @@ __all__ = [
     "ledoit_wolf_shrinkage",
     "oas_shrinkage",
     "pool_labelled_fourth_moments",
-    "shrink",
+    "intensity",
 ]
 
 
@@ -144,20 +144,18 @@ def oas_shrinkage(covariance, n_samples):
     return 1.0 if den == 0 else float(min(num / den, 1.0))
 
 
-def shrink(covariances, shrinkage):
-    """``(1 - shrinkage) S + shrinkage mu I``, ``mu`` the mean variance, for each covariance.
+def intensity(kind, covariance, n_samples, fourth=None, mean=None):
+    """The shrinkage intensity ``kind`` gives a ``(d, d)`` covariance of ``n_samples`` rows.
 
-    ``covariances`` has shape (K, d, d) (full), (K, d) (variances: their
-    mean is the target) or (K,) (one variance each: unchanged).
+    ``'oas'``: :func:`oas_shrinkage`; ``'ledoit-wolf'``: :func:`ledoit_wolf_shrinkage`
+    from the gathered ``fourth`` moments about the component's origin and its
+    ``mean`` relative to it; a number: itself. No rows: 0.
     """
-    if covariances.ndim == 1 or shrinkage == 0:
-        return covariances
-    if covariances.ndim == 2:
-        return (1.0 - shrinkage) * covariances + shrinkage * covariances.mean(
-            axis=1, keepdims=True
-        )
-    d = covariances.shape[-1]
-    mu = np.trace(covariances, axis1=1, axis2=2) / d
-    shrunk = (1.0 - shrinkage) * covariances
-    shrunk.reshape(len(shrunk), d * d)[:, :: d + 1] += shrinkage * mu[:, None]
-    return shrunk
+    if not isinstance(kind, str):
+        return float(kind)
+    if n_samples == 0:
+        return 0.0
+    if kind == "oas":
+        return oas_shrinkage(covariance, n_samples)
+    centred = centred_fourth_moment(fourth, mean, covariance)
+    return ledoit_wolf_shrinkage(covariance, n_samples, centred)

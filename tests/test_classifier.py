@@ -199,9 +199,11 @@ def test_oas_shrinks_each_covariance_as_scikit_learns_oas(covariance):
             np.testing.assert_allclose(clf.covariances_[k], expected, rtol=1e-9)
     else:
         plain = OnlineGaussianClassifier(covariance="shared").fit(X, y).covariance_
-        from sklearn_onlinegauss._shrinkage import oas_shrinkage, shrink
+        from sklearn_onlinegauss._gaussians import SHARED, Gaussians
+        from sklearn_onlinegauss._shrinkage import oas_shrinkage
 
-        expected = shrink(plain[None], oas_shrinkage(plain, len(X)))[0]
+        one = Gaussians(np.ones(1), np.zeros((1, 1)), np.zeros((1, 1)), plain)
+        expected = SHARED.shrink(one, oas_shrinkage(plain, len(X))).covariances
         np.testing.assert_allclose(clf.covariance_, expected, rtol=1e-9)
 
 
@@ -235,12 +237,12 @@ def test_ledoit_wolf_needs_its_sums_and_a_covariance_per_class():
         OnlineGaussianClassifier(covariance_type="diag", shrinkage="ledoit-wolf").fit(X, y)
     clf = OnlineGaussianClassifier(shrinkage="ledoit-wolf").fit(X, y)
     before = clf.covariances_
-    clf.set_params(shrinkage=None).partial_fit(X[:10], y[:10])  # these rows miss the sums
-    clf.set_params(shrinkage="ledoit-wolf")
-    with pytest.raises(ValueError, match="refit with shrinkage='ledoit-wolf'"):
-        _ = clf.covariances_
-    with pytest.raises(ValueError, match="refit with shrinkage='ledoit-wolf'"):
-        clf.partial_fit(X, y)
-    assert clf.set_params(shrinkage=None).n_samples_seen_ == len(X) + 10
+    # Rows learned without the sums would leave them wrong: the state's structure changed.
+    with pytest.raises(ValueError, match="shrinkage='ledoit-wolf'.*True -> False"):
+        clf.set_params(shrinkage=None).partial_fit(X[:10], y[:10])
+    assert clf.n_samples_seen_ == len(X)
+    plain = OnlineGaussianClassifier().fit(X, y).set_params(shrinkage="ledoit-wolf")
+    with pytest.raises(ValueError, match="False -> True"):
+        plain.partial_fit(X, y)
     refit = clf.set_params(shrinkage="ledoit-wolf").fit(X, y)
     np.testing.assert_array_equal(refit.covariances_, before)

@@ -53,7 +53,7 @@ def test_a_constant_rate_recalibrates_after_the_scale_shifts(contamination, scal
     rng = np.random.default_rng(int(scale * 10) + int(contamination * 100))
     eta0 = 0.001
     detector = OnlineEllipticEnvelope(
-        contamination=contamination, learning_rate="constant", eta0=eta0
+        OnlineGaussian(learning_rate="constant", eta0=eta0), contamination=contamination
     )
     for _ in range(100):
         detector.partial_fit(rng.normal(size=(100, 5)))
