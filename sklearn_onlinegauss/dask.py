@@ -33,7 +33,8 @@ def fit(estimator, X, y=None, *, split_every=8):
 
     Parameters
     ----------
-    estimator : OnlineGaussian or OnlineGaussianClassifier
+    estimator : OnlineGaussian, OnlineGaussianClassifier, OnlineGaussianMixture or \
+OnlineEllipticEnvelope
         Provides the settings; it is not modified.
     X : dask.array.Array or dask.dataframe.DataFrame
         Chunked by rows only: a Dask array must have a single chunk along
@@ -47,8 +48,8 @@ def fit(estimator, X, y=None, *, split_every=8):
 
     Returns
     -------
-    OnlineGaussian
-        A new fitted estimator.
+    estimator
+        A new fitted estimator of `estimator`'s kind.
 
     Examples
     --------
@@ -86,7 +87,7 @@ def fit(estimator, X, y=None, *, split_every=8):
     else:
         raise TypeError(
             f"X must be a Dask array or DataFrame, got {type(X).__name__}; "
-            "for in-memory data use OnlineGaussian.fit."
+            "for in-memory data use the estimator's own fit."
         )
     template = clone(estimator)
     if y is None:
