@@ -403,6 +403,21 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         """The most probable class of each row."""
         return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def mahalanobis(self, X):
         """Squared Mahalanobis distances to every class, shape (n_samples, n_classes)."""
         state, factor, _ = self._fitted()
