@@ -30,6 +30,7 @@ from ._averaging import averaging_start
 from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
 from ._streaming import (
+    _INPUT_ATTRIBUTES,
     Carry,
     NothingToLearn,
     StreamingMixin,
@@ -63,6 +64,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     #: What a fitting call sets besides ``validate_data``'s records: the
     #: learned state, saved by model files and restored when a call fails.
     _fitted_names = ("_state", "_average", "t_", "n_samples_seen_", "n_iter_", "_structure_")
+    #: What :meth:`_check_settings` builds from the parameters (a solver).
+    _built_names = ()
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_state")
@@ -170,8 +173,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         warm = getattr(self, "warm_start", False) and self.__sklearn_is_fitted__()
         if warm:
             self._check_structure()
-        self._check_settings()
         with self._kept_on_error(None):
+            self._check_settings()
             if not warm:  # afresh: nothing learned before is read
                 for name in self._fitted_names:
                     self.__dict__.pop(name, None)
@@ -269,9 +272,11 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         """``partial_fit`` on a new estimator, or after ``set_params``: validate first."""
         if self.__sklearn_is_fitted__():
             self._check_structure()
-        self._check_settings()
+        # What validate_data records, and what the settings build, are undone on failure.
+        undone = (*_INPUT_ATTRIBUTES, *self._built_names)
         try:
-            with self._kept_on_error(active=not hasattr(self, "n_features_in_")):
+            with self._kept_on_error(undone):
+                self._check_settings()
                 return self._update(X, y, sample_weight, self._param_values(), **context)
         except NothingToLearn:  # a first call of zero weight: nothing recorded
             return self
