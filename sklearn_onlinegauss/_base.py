@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._averaging import averaging_start
 from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
+from ._stopping import NoImprovement
 from ._streaming import (
     _INPUT_ATTRIBUTES,
     Carry,
@@ -240,7 +241,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         return score
 
     def _stopping_rule(self):
-        return _NoImprovement(self)
+        return NoImprovement(self)
 
     # -- partial_fit ----------------------------------------------------------------
 
@@ -370,35 +371,6 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
             return state, factor, self._structure().normalizers(factor, self.n_features_in_)
 
         return cached_read(self, (self._state, self._average), read)
-
-
-class _NoImprovement:
-    """``fit``'s stopping rule: no improvement of the loss by ``tol`` for ``n_iter_no_change``.
-
-    With ``learning_rate='adaptive'`` it first divides ``eta0`` by 5 (as
-    ``SGDRegressor`` does), down to 1e-6.
-    """
-
-    def __init__(self, estimator):
-        self.estimator, self.eta0, self.best, self.stalled = estimator, None, np.inf, 0
-
-    def note(self):
-        eta0 = self.estimator.eta0 if self.eta0 is None else self.eta0
-        return f", eta0: {eta0:.3g}"
-
-    def __call__(self, curve):
-        est = self.estimator
-        if est.tol is None:
-            return False
-        self.stalled = self.stalled + 1 if curve[-1] > self.best - est.tol else 0
-        self.best = min(self.best, curve[-1])
-        if self.stalled < est.n_iter_no_change:
-            return False
-        eta0 = est.eta0 if self.eta0 is None else self.eta0
-        if est.learning_rate == "adaptive" and eta0 > 1e-6:
-            self.eta0, self.stalled = eta0 / 5, 0
-            return False
-        return True
 
 
 def _same(a, b):

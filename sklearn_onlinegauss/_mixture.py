@@ -3,10 +3,8 @@
 import math
 import warnings
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.base import DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -14,23 +12,21 @@ from sklearn.utils import check_random_state
 from ._averaging import averaging_start
 from ._base import StreamingEstimator
 from ._compat import Interval, StrOptions
-from ._em import e_step, initial_state, responsibilities
+from ._em import (
+    MixtureState,
+    e_step,
+    lost_components,
+    merge_mixtures,
+    responsibilities,
+    warm_up,
+)
 from ._gaussians import STRUCTURES
-from ._merge import merged_like
+from ._stopping import Steady
 from ._streaming import Carry, stream
 from ._threads import blas_threads_for
 from .exceptions import outside_stacklevel
 
 __all__ = ["OnlineGaussianMixture"]
-
-
-class MixtureState(NamedTuple):
-    """The mixture's Gaussians (None before a row per component) and its warm-up rows."""
-
-    gaussians: object
-    kept: np.ndarray = None  # the rows seen while warming up; None once online EM took over
-    kept_weights: np.ndarray = None  # their sample weights (None: unit weights)
-    fitted: int = 0  # how many of them the last warm-up fit had
 
 
 class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
@@ -199,7 +195,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         return state.gaussians
 
     def _stopping_rule(self):
-        return _Steady(self.tol)
+        return Steady(self.tol)
 
     def _call_rng(self):
         warming_up = not self.__sklearn_is_fitted__() or self._state.kept is not None
@@ -217,63 +213,13 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         return Carry(MixtureState(None) if kept is None else kept, None, 0.0, 0, 0)
 
     def _learn(self, carry, X, y, w, order, rng, eta0=None):
-        """``carry`` after the rows: the warm-up's batch EM on the kept rows, or online EM."""
+        """``carry`` after the rows: online EM, or the warm-up while it lasts."""
         if order is not None:
             X, w = X[order], None if w is None else w[order]
         state = carry.state
         if state.gaussians is not None and state.kept is None:  # online EM
             return self._em_pass(carry, X, w)
-        kept = X if state.kept is None else np.concatenate([state.kept, X])
-        kept_w = _joined(state, w, len(X))
-        if len(kept) < self.n_components:  # not a row for each component yet
-            return carry._replace(state=MixtureState(None, kept, kept_w)), None
-        if len(kept) < self.init_size:
-            if state.gaussians is not None and len(kept) < 2 * state.fitted:
-                # Online EM from the last warm-up fit until the rows have doubled:
-                # rows arriving one at a time cost O(init_size) refits in all.
-                carry, score = self._em_pass(carry, X, w)
-                return carry._replace(
-                    state=MixtureState(carry.state.gaussians, kept, kept_w, state.fitted)
-                ), score
-            carry, score = self._warm_up(kept, kept_w, rng, carry)
-            return carry._replace(
-                state=MixtureState(carry.state.gaussians, kept, kept_w, len(kept))
-            ), score
-        head = slice(self.init_size)
-        carry, score = self._warm_up(
-            kept[head], None if kept_w is None else kept_w[head], rng, carry
-        )
-        rest = slice(self.init_size, None)
-        if len(kept) > self.init_size:
-            carry, online = self._em_pass(
-                carry, kept[rest], None if kept_w is None else kept_w[rest]
-            )
-            score = (score * self.init_size + online * (len(kept) - self.init_size)) / len(kept)
-        return carry._replace(state=MixtureState(carry.state.gaussians)), score
-
-    def _warm_up(self, X, w, rng, carry):
-        """Batch EM on the rows from a fresh initialization: ``(carry, mean log-likelihood)``.
-
-        Each iteration is a pass from nothing whose rows all take their
-        responsibilities from the previous iteration's mixture.
-        """
-        structure, best = self._structure(), None
-        empty = Carry(
-            MixtureState(structure.empty(self.n_components, X.shape[1])), None, 0.0, 0, 0
-        )
-        for _ in range(self.n_init):
-            model, previous = self._readable(initial_state(self, structure, X, w, rng)), -np.inf
-            for _ in range(self.max_iter):
-                fitted, score = self._em_pass(empty, X, w, model)
-                if abs(score - previous) < self.tol:
-                    break
-                model, previous = self._readable(fitted.state.gaussians), score
-            if best is None or score > best[1]:
-                best = fitted, score
-        fitted, score = best
-        # Averaging starts with online EM: the iterates of a batch EM pass are
-        # partial sums of one iteration, not estimates to average.
-        return fitted._replace(average=None), score
+        return warm_up(self, carry, X, w, rng)
 
     def _em_pass(self, carry, X, w, model=None):
         """E-steps and natural steps over the rows: ``(carry, mean log-likelihood)``.
@@ -313,8 +259,8 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
             return
         self.lower_bound_ = self.lower_bounds_[-1]
         self.converged_ = converged
-        before = set(_lost(self, start)) if start.state.gaussians is not None else set()
-        lost = sorted(set(_lost(self, carry)) - before)
+        before = set(lost_components(self, start)) if start.state.gaussians is not None else set()
+        lost = sorted(set(lost_components(self, carry)) - before)
         if lost:
             warnings.warn(
                 f"Components {lost} hold less than one row's responsibility in the "
@@ -330,31 +276,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
 
     @classmethod
     def _merged(cls, parts):
-        """Each part's components matched to the first part's, then pooled one by one.
-
-        The match is the assignment of highest total log-density of the
-        part's component means under the first part's components. Parts still
-        warming up bring their kept rows, learned after the pooling.
-        """
-        fitted = [p for p in parts if p._state.kept is None] or parts[:1]
-        first, structure = fitted[0], fitted[0]._structure()
-        total = sum(p.t_ for p in fitted)
-        reference, factor = first._readable(first._state.gaussians)
-        pooled = None
-        for part in fitted:
-            g = part._state.gaussians
-            cost = -structure.log_density(reference, factor, g.locations)  # (K part, K first)
-            g = structure.take(g, _order(cost))
-            g = g._replace(weights=g.weights / g.weights.sum() * (part.t_ / total))
-            pooled = g if pooled is None else structure.combine(pooled, g)
-        seen = sum(p.n_samples_seen_ for p in fitted)
-        carry = Carry(MixtureState(pooled), None, float(total), seen, 0)
-        curve = [sum(p.lower_bound_ * p.t_ for p in fitted) / total]
-        merged = merged_like(first, carry, max(p.n_iter_ for p in fitted), curve)
-        for part in parts:
-            if part not in fitted and part._state.kept is not None:
-                merged.partial_fit(part._state.kept, sample_weight=part._state.kept_weights)
-        return merged
+        return merge_mixtures(parts)
 
     # -- reads ------------------------------------------------------------------------
 
@@ -436,50 +358,5 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         return -2 * self.score_samples(X).sum() + 2 * n_parameters
 
 
-class _Steady:
-    """``fit``'s stopping rule: the mean log-likelihood changed by less than ``tol``."""
-
-    eta0 = None
-
-    def __init__(self, tol):
-        self.tol = tol
-
-    def note(self):
-        return ""
-
-    def __call__(self, curve):
-        return len(curve) > 1 and abs(curve[-1] - curve[-2]) < self.tol
-
-
 def _identity(state):
     return state
-
-
-def _joined(state, w, n_rows):
-    """The kept rows' weights with those of ``n_rows`` more (None: all unit weights)."""
-    if w is None and state.kept_weights is None:
-        return None
-    old = np.ones(0 if state.kept is None else len(state.kept))
-    old = old if state.kept_weights is None else state.kept_weights
-    return np.concatenate([old, np.ones(n_rows) if w is None else w])
-
-
-def _order(cost):
-    """For each of the first part's components, the matched component of the part."""
-    part, first = linear_sum_assignment(cost)
-    order = np.empty(len(first), dtype=int)
-    order[first] = part
-    return order
-
-
-def _lost(estimator, carry):
-    """Components that hold less than one row's responsibility in the stream's memory.
-
-    The state's weights are shares of the stream's memory, in which one new
-    row weighs the per-row rate; none while warming up (provisional).
-    """
-    if carry.state.kept is not None:
-        return []
-    weights = carry.state.gaussians.weights
-    rate = estimator._rate().per_sample(carry.t)
-    return np.flatnonzero(weights / weights.sum() < rate).tolist()

@@ -51,7 +51,7 @@ def _classes():
 def _types():
     """The only types a model file may rebuild: the learned states' tuples."""
     from ._classifier import ClassState
-    from ._mixture import MixtureState
+    from ._em import MixtureState
     from ._quantiles import DistanceHistogram
 
     kinds = (
@@ -208,16 +208,16 @@ def write_atomically(path, write):
         raise
 
 
-def _number(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _encode(value, arrays):
     """A JSON tree for ``value``; its arrays go into ``arrays`` under new keys."""
     from sklearn.base import BaseEstimator
 
-    if value is None or isinstance(value, bool | int | float | str | np.generic):
-        return _number(value)
+    if isinstance(value, np.generic):  # kept a numpy scalar (np.float64 is a float too)
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return {"array": key, "scalar": True}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, np.ndarray):
         key = f"a{len(arrays)}"
         if value.dtype == object:  # labels as Python strings
@@ -252,6 +252,8 @@ def _decode(tree, arrays):
         return tree
     if "array" in tree:
         array = arrays[tree["array"]]
+        if tree.get("scalar"):
+            return array[()]
         return array.astype(object) if tree.get("object") else array
     if "tuple" in tree:
         return tuple(_decode(v, arrays) for v in tree["tuple"])
