@@ -11,10 +11,11 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import StreamingEstimator
 from ._compat import Interval, InvalidParameterError, StrOptions
-from ._gaussians import SHARED, STRUCTURES, Gaussians
+from ._gaussians import Gaussians
 from ._merge import merged_like
 from ._shrinkage import FourthMoments, intensity, pool_labelled_fourth_moments
 from ._streaming import Carry, call_lock, check_fitted
+from ._structures import PER_COMPONENT, SHARED, STRUCTURES
 
 __all__ = ["OnlineGaussianClassifier"]
 
@@ -111,7 +112,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
 
     _parameter_constraints = {
         "covariance": [StrOptions({"per-class", "shared"})],
-        "covariance_type": [StrOptions({"full", "diag", "spherical"})],
+        "covariance_type": [StrOptions(PER_COMPONENT)],
         "learning_rate": [StrOptions({"optimal", "constant", "invscaling"})],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],

@@ -7,9 +7,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from ._gaussians import _checked_shape
 from ._merge import merged_like
 from ._streaming import Carry
+from ._structures._base import checked_shape
 
 __all__ = [
     "MixtureState",
@@ -102,7 +102,7 @@ def _nearest(X, centres):
 
 
 def _optional(value, shape, name):
-    return None if value is None else _checked_shape(value, shape, name)
+    return None if value is None else checked_shape(value, shape, name)
 
 
 def warm_up(mixture, carry, X, w, rng):

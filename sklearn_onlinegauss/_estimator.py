@@ -9,13 +9,14 @@ from sklearn.utils import check_random_state
 from ._averaging import averaging_start
 from ._base import StreamingEstimator
 from ._compat import Interval, InvalidParameterError, StrOptions
-from ._gaussians import STRUCTURES, scoring_rows
+from ._gaussians import scoring_rows
 from ._merge import combine_densities, merged_like
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage
 from ._solvers import SOLVERS, TrackedState, make_solver
 from ._streaming import Carry, check_fitted
+from ._structures import PER_COMPONENT, STRUCTURES
 from ._threads import scoring_threads_for
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
@@ -35,7 +36,7 @@ DENSITY_CONSTRAINTS = {
     "solver": [StrOptions(set(SOLVERS))],
     "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
     "preconditioner": [None, StrOptions({"whiten"})],
-    "covariance_type": [StrOptions({"full", "diag", "spherical"})],
+    "covariance_type": [StrOptions(PER_COMPONENT)],
     "learning_rate": [StrOptions(set(SCHEDULES))],
     "eta0": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],

@@ -20,9 +20,9 @@ from ._em import (
     responsibilities,
     warm_up,
 )
-from ._gaussians import STRUCTURES
 from ._stopping import Steady
 from ._streaming import Carry, stream
+from ._structures import STRUCTURES
 from ._threads import blas_threads_for
 from .exceptions import outside_stacklevel
 

@@ -88,18 +88,17 @@ def _row_squares(structure, w, A, B, C, diagonal=None, lower=True):
     """
     scale = 1.0 if diagonal is None else diagonal
     per_row_diagonal = scale * (A * B - C.diagonal())  # (n, d): the T_i's diagonals
-    if structure.name == "spherical":
-        return np.mean(per_row_diagonal, axis=1) ** 2 @ w * np.eye(len(C))
-    squares_diagonal = w @ per_row_diagonal**2
-    if structure.name == "diag":
-        return np.diag(squares_diagonal)
-    WB = B * w[:, None]
-    S = (A * A).T @ (WB * B) - 2.0 * C * (A.T @ WB) + C * C
-    np.maximum(S, 0.0, out=S)  # a mean of squares: below 0 only by rounding
-    np.fill_diagonal(S, squares_diagonal)
-    if lower:
-        return _tril(S)
-    return 0.5 * (S + S.T)  # exactly symmetric, as the symmetric gradient it scales
+
+    def off_diagonal(squares_diagonal):
+        WB = B * w[:, None]
+        S = (A * A).T @ (WB * B) - 2.0 * C * (A.T @ WB) + C * C
+        np.maximum(S, 0.0, out=S)  # a mean of squares: below 0 only by rounding
+        np.fill_diagonal(S, squares_diagonal)
+        if lower:
+            return _tril(S)
+        return 0.5 * (S + S.T)  # exactly symmetric, as the symmetric gradient it scales
+
+    return structure.projected_squares(per_row_diagonal, w, off_diagonal)
 
 
 @lru_cache

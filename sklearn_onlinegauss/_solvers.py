@@ -14,12 +14,13 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import LinAlgError
 
-from ._gaussians import STRUCTURES, Gaussians, batch_moments, step_toward
+from ._gaussians import Gaussians, batch_moments, step_toward
 from ._legacy import legacy_names
 from ._linalg import cholesky_lower, solve_lower
 from ._optimizers import OPTIMIZERS, SGD
 from ._parametrizations import PARAMETRIZATIONS
 from ._shrinkage import FourthMoments, batch_fourth_moments, pool_fourth_moments
+from ._structures import STRUCTURES
 
 __all__ = [
     "SOLVERS",

@@ -199,8 +199,9 @@ def test_oas_shrinks_each_covariance_as_scikit_learns_oas(covariance):
             np.testing.assert_allclose(clf.covariances_[k], expected, rtol=1e-9)
     else:
         plain = OnlineGaussianClassifier(covariance="shared").fit(X, y).covariance_
-        from sklearn_onlinegauss._gaussians import SHARED, Gaussians
+        from sklearn_onlinegauss._gaussians import Gaussians
         from sklearn_onlinegauss._shrinkage import oas_shrinkage
+        from sklearn_onlinegauss._structures import SHARED
 
         one = Gaussians(np.ones(1), np.zeros((1, 1)), np.zeros((1, 1)), plain)
         expected = SHARED.shrink(one, oas_shrinkage(plain, len(X))).covariances

@@ -6,7 +6,8 @@ from _helpers import assert_covariances_close
 from scipy.stats import multivariate_normal
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from sklearn_onlinegauss._gaussians import STRUCTURES, batch_moments, pool, step_toward
+from sklearn_onlinegauss._gaussians import batch_moments, pool, step_toward
+from sklearn_onlinegauss._structures import STRUCTURES
 
 NAMES = sorted(STRUCTURES)
 PER_COMPONENT = ["diag", "full", "spherical"]

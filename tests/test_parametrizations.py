@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from sklearn_onlinegauss._gaussians import STRUCTURES
 from sklearn_onlinegauss._parametrizations import PARAMETRIZATIONS
+from sklearn_onlinegauss._structures import STRUCTURES
 
 
 def _problem(covariance_type, seed=0, d=4, n=9):

@@ -7,7 +7,7 @@ from sklearn.covariance import EmpiricalCovariance
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._experiments import random_gaussian
-from sklearn_onlinegauss._gaussians import STRUCTURES
+from sklearn_onlinegauss._structures import STRUCTURES
 
 
 @pytest.mark.parametrize("condition", [1e8, 1e10])

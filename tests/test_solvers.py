@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from sklearn_onlinegauss._gaussians import STRUCTURES
 from sklearn_onlinegauss._optimizers import SGD, Adam
 from sklearn_onlinegauss._parametrizations import PARAMETRIZATIONS
 from sklearn_onlinegauss._schedules import Rate
 from sklearn_onlinegauss._solvers import Euclidean, EuclideanState, Natural, WarmupState
+from sklearn_onlinegauss._structures import STRUCTURES
 
 FULL = STRUCTURES["full"]
 OPTIMAL = Rate("optimal", 0.01, 0.5)

@@ -1,0 +1,151 @@
+"""``'full'``: one ``(d, d)`` covariance per component."""
+
+import numpy as np
+from scipy.linalg import cho_solve
+
+from .._gaussians import Gaussians, pool, scoring_rows, step_toward
+from .._linalg import solve_lower
+from .._regularization import (
+    cholesky,
+    component_magnitudes,
+    regularize_matrix,
+    regularized_matrix,
+)
+from .._threads import lapack_threads_for
+from ._base import Structure, checked_shape, checked_spd, start_of
+
+__all__ = ["Full"]
+
+
+def _matrix_mahalanobis(X, origin, mean, chol, out):
+    """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows."""
+    rows = scoring_rows(len(mean))
+    if len(X) <= rows:  # one block: a one-row read skips the loop's slicing
+        R = X - origin
+        R -= mean
+        Z = solve_lower(chol, R.T)
+        return np.einsum("ij,ij->j", Z, Z, out=out)
+    work = len(X) * len(mean) ** 2  # a long call keeps scipy's threads for every block
+    for start in range(0, len(X), rows):
+        R = X[start : start + rows] - origin
+        R -= mean
+        Z = solve_lower(chol, R.T, call_work=work)
+        np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
+    return out
+
+
+class Full(Structure):
+    """One ``(d, d)`` covariance per component."""
+
+    name = "full"
+
+    @staticmethod
+    def _shape(n_components, n_features):
+        return n_components, n_features, n_features
+
+    _component_step = staticmethod(step_toward)
+    _component_pool = staticmethod(pool)
+
+    @staticmethod
+    def project(A):
+        """The orthogonal projection of a ``(d, d)`` matrix onto the structure's matrices."""
+        return A
+
+    @staticmethod
+    def projected_squares(diagonals, w, matrix):
+        """Weighted mean of the squared entries of per-row matrices, projected.
+
+        ``diagonals`` (n, d) are the rows' diagonals, ``w`` their weights
+        (summing to 1), ``matrix(squares_of_diagonal)`` the full ``(d, d)``
+        mean of squares, computed only by the structures that need it.
+        """
+        return matrix(w @ diagonals**2)
+
+    def from_full(self, locations, covariances, weights=None):
+        """The state with these means and (projected) ``(K, d, d)`` covariances."""
+        return Gaussians(*start_of(locations, weights), covariances)
+
+    def to_full(self, state):
+        return state.covariances
+
+    def regularize(self, state, reg_covar):
+        pairs = [
+            (c, regularize_matrix(m, c, reg_covar))
+            for m, c in zip(component_magnitudes(state), state.covariances, strict=True)
+        ]
+        if all(new is old for old, new in pairs):
+            return state
+        return state._replace(covariances=np.array([new for _, new in pairs]))
+
+    def factor(self, state):
+        """Lower Cholesky factors, shape (K, d, d); a ValueError if one fails."""
+        return np.array([cholesky(c) for c in state.covariances])
+
+    def regularized(self, state, reg_covar):
+        pairs = [
+            regularized_matrix(m, c, reg_covar)
+            for m, c in zip(component_magnitudes(state), state.covariances, strict=True)
+        ]
+        if any(new is not old for old, (new, _) in zip(state.covariances, pairs, strict=True)):
+            state = state._replace(covariances=np.array([c for c, _ in pairs]))
+        return state, np.array([L for _, L in pairs])
+
+    def log_det(self, factor, n_features):
+        return 2.0 * np.log(factor.diagonal(axis1=-2, axis2=-1)).sum(axis=-1)
+
+    def mahalanobis(self, state, factor, X):
+        out = np.empty((len(state.means), len(X)))
+        for k in range(len(state.means)):
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k])
+        return out.T
+
+    def _trace_solve(self, factor, raw):
+        return np.array(
+            [
+                np.trace(solve_lower(L, solve_lower(L, C), trans=True))
+                for L, C in zip(factor, raw.covariances, strict=True)
+            ]
+        )
+
+    def precisions(self, factor, n_features):
+        eye = np.eye(n_features)
+        with lapack_threads_for(n_features**3):
+            return np.array([cho_solve((L, True), eye) for L in factor])
+
+    def sample(self, state, factor, k, z):
+        return state.origins[k] + (state.means[k] + z @ factor[k].T)
+
+    @staticmethod
+    def _n_covariance_parameters(n_components, n_features):
+        return n_components * n_features * (n_features + 1) / 2
+
+    @staticmethod
+    def _shrunk(covariances, s):
+        d = covariances.shape[-1]
+        mu = np.trace(covariances, axis1=-2, axis2=-1) / d
+        shrunk = (1.0 - s)[:, None, None] * covariances
+        shrunk.reshape(len(shrunk), d * d)[:, :: d + 1] += (s * mu)[:, None]
+        return shrunk
+
+    # -- scikit-learn's shapes (GaussianMixture's covariances_ and precisions_)
+
+    def sklearn_precisions(self, factor, n_features):
+        """The precisions in the shape of the structure's covariances."""
+        return self.precisions(factor, n_features)
+
+    def sklearn_precisions_cholesky(self, factor):
+        """``P`` with ``P @ P.T`` the precision, as GaussianMixture's ``precisions_cholesky_``."""
+        eye = np.eye(factor.shape[-1])
+        return np.array([solve_lower(L, eye).T for L in factor])
+
+    def covariances_from_precisions(self, precisions, n_components, n_features):
+        """The structure's covariances of precisions shaped as in GaussianMixture."""
+        shape = self._shape(n_components, n_features)
+        matrices = checked_shape(precisions, shape, "precisions_init").reshape(
+            -1, n_features, n_features
+        )
+        try:
+            covariances = np.array([np.linalg.inv(checked_spd(p)) for p in matrices])
+        except np.linalg.LinAlgError:
+            raise ValueError("precisions_init must be symmetric positive definite.") from None
+        return covariances.reshape(shape)
