@@ -1,6 +1,6 @@
 """What the estimate gets where the data do not determine it: one rule for every structure.
 
-See ``_regularize_matrix``; the structures apply it to their own shapes.
+See :func:`regularize_matrix`; the structures apply it to their own shapes.
 """
 
 import numpy as np
@@ -105,7 +105,7 @@ def regularized_matrix(magnitudes, covariance, reg_covar):
 
 
 def _fill_undetermined(magnitudes, covariance, reg_covar):
-    """:func:`_regularize_matrix` past its shortcut: the eigenvalue test and fill-in."""
+    """:func:`regularize_matrix` past its shortcut: the eigenvalue test and fill-in."""
     d = len(covariance)
     variances = np.diag(covariance)
     constant = numerically_constant(variances, magnitudes)
@@ -133,7 +133,7 @@ def _determined_factor(magnitudes, covariance):
     Clearly determined: no feature constant, and every Cholesky pivot of the
     correlation matrix at least ``_CLEARLY_DETERMINED`` (a pivot of a
     singular matrix is rounding, which can come out at any size, so only
-    such matrices skip the eigenvalue test of :func:`_regularize_matrix`,
+    such matrices skip the eigenvalue test of :func:`regularize_matrix`,
     which returns them as they are). The correlation's factor is
     ``D^-1/2 L``, so its pivots are ``L_jj^2 / Sigma_jj``: one factorization
     of the covariance settles both the test and the factor (a read used to

@@ -211,7 +211,7 @@ def test_regularize_leaves_a_determined_covariance_untouched(condition):
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
     state = _one("full", np.zeros(6) + 1e6, (Q * np.logspace(0, np.log10(condition), 6)) @ Q.T)
-    assert STRUCTURES["full"].regularize(state, 1e-6) is state
+    assert STRUCTURES["full"].regularized(state, 1e-6)[0] is state
 
 
 def test_regularize_fills_in_only_missing_directions_and_is_unit_free():
@@ -219,7 +219,7 @@ def test_regularize_fills_in_only_missing_directions_and_is_unit_free():
     X = rng.normal(size=(3, 5))  # fewer samples than features: rank 2
     cov = np.cov(X.T, bias=True)
     full = STRUCTURES["full"]
-    reg = full.regularize(_one("full", X.mean(0), cov), 1e-6).covariances[0]
+    reg = full.regularized(_one("full", X.mean(0), cov), 1e-6)[0].covariances[0]
     eig = np.linalg.eigvalsh(reg)
     assert eig[0] > 0
     # The directions the data determine keep their variance: in correlation
@@ -232,7 +232,7 @@ def test_regularize_fills_in_only_missing_directions_and_is_unit_free():
     np.testing.assert_allclose(reg, expected, rtol=1e-9, atol=1e-15)
     # Rescaling and shifting every feature commutes with the regularization.
     c, b = np.array([1e-4, 1.0, 1e3, 1e6, 7.0]), 1e3
-    scaled = full.regularize(_one("full", X.mean(0) * c + b, cov * np.outer(c, c)), 1e-6)
+    scaled = full.regularized(_one("full", X.mean(0) * c + b, cov * np.outer(c, c)), 1e-6)[0]
     np.testing.assert_allclose(scaled.covariances[0], reg * np.outer(c, c), rtol=1e-9)
 
 
@@ -241,22 +241,23 @@ def test_regularize_fills_in_only_missing_directions_and_is_unit_free():
 def test_a_feature_that_has_not_varied_gets_reg_covar_in_its_own_units(name, offset):
     structure = STRUCTURES[name]
     cov = np.diag([4.0, 0.0, 1.0]) if name != "spherical" else np.zeros((3, 3))
-    reg = structure.to_full(structure.regularize(_one(name, np.zeros(3) + offset, cov), 1e-6))[0]
+    reg = structure.to_full(structure.regularized(_one(name, np.zeros(3) + offset, cov), 1e-6)[0])[
+        0
+    ]
     if name == "spherical":
         np.testing.assert_array_equal(reg, 1e-6 * np.eye(3))
     else:
         np.testing.assert_array_equal(reg, np.diag([4.0, 1e-6, 1.0]))
     # A variance that is only the rounding of a value of 1e7 counts as none.
     rounding = structure.from_full(np.full((1, 3), 1e7), 1e-30 * np.eye(3)[None])
-    filled = structure.to_full(structure.regularize(rounding, 1e-6))[0]
+    filled = structure.to_full(structure.regularized(rounding, 1e-6)[0])[0]
     np.testing.assert_array_equal(filled, 1e-6 * np.eye(3))
 
 
 def test_reg_covar_zero_leaves_a_singular_covariance_to_be_refused():
     full = STRUCTURES["full"]
-    state = full.regularize(_one("full", np.zeros(2), np.zeros((2, 2))), 0.0)
     with pytest.raises(ValueError, match="reg_covar"):
-        full.factor(state)
+        full.regularized(_one("full", np.zeros(2), np.zeros((2, 2))), 0.0)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -57,8 +57,8 @@ class Structure:
     name = None
 
     def regularized(self, state, reg_covar):
-        """``(regularize(state, reg_covar), its factor)``: what every read needs."""
-        state = self.regularize(state, reg_covar)
+        """``(state with reg_covar's fill-in, its factor)``: what every read needs."""
+        state = self._filled(state, reg_covar)
         return state, self.factor(state)
 
     def empty(self, n_components, n_features):

@@ -57,8 +57,8 @@ class Diag(Structure):
         full.reshape(K, d * d)[:, :: d + 1] = values
         return full
 
-    def regularize(self, state, reg_covar):
-        """The rule of ``'full'`` (see :func:`_regularize_matrix`), for variances.
+    def _filled(self, state, reg_covar):
+        """The fill-in rule of ``'full'`` (``regularize_matrix``), for variances.
 
         A diagonal's correlation matrix is the identity on the features that
         vary, so only features that have not varied change: to the variance

@@ -8,7 +8,6 @@ from .._linalg import solve_lower
 from .._regularization import (
     cholesky,
     component_magnitudes,
-    regularize_matrix,
     regularized_matrix,
 )
 from .._threads import lapack_threads_for
@@ -68,27 +67,20 @@ class Full(Structure):
     def to_full(self, state):
         return state.covariances
 
-    def regularize(self, state, reg_covar):
-        pairs = [
-            (c, regularize_matrix(m, c, reg_covar))
-            for m, c in zip(component_magnitudes(state), state.covariances, strict=True)
-        ]
-        if all(new is old for old, new in pairs):
-            return state
-        return state._replace(covariances=np.array([new for _, new in pairs]))
-
     def factor(self, state):
         """Lower Cholesky factors, shape (K, d, d); a ValueError if one fails."""
         return np.array([cholesky(c) for c in state.covariances])
 
     def regularized(self, state, reg_covar):
-        pairs = [
-            regularized_matrix(m, c, reg_covar)
-            for m, c in zip(component_magnitudes(state), state.covariances, strict=True)
-        ]
-        if any(new is not old for old, (new, _) in zip(state.covariances, pairs, strict=True)):
-            state = state._replace(covariances=np.array([c for c, _ in pairs]))
-        return state, np.array([L for _, L in pairs])
+        changed, covariances, factors = False, [], []
+        for m, old in zip(component_magnitudes(state), state.covariances, strict=True):
+            new, factor = regularized_matrix(m, old, reg_covar)
+            changed |= new is not old  # the rule returns a determined covariance as it is
+            covariances.append(new)
+            factors.append(factor)
+        if changed:
+            state = state._replace(covariances=np.array(covariances))
+        return state, np.array(factors)
 
     def log_det(self, factor, n_features):
         return 2.0 * np.log(factor.diagonal(axis1=-2, axis2=-1)).sum(axis=-1)

@@ -9,7 +9,6 @@ from .._linalg import add_scatter, mirror_lower, solve_lower
 from .._regularization import (
     cholesky,
     component_magnitudes,
-    regularize_matrix,
     regularized_matrix,
 )
 from ._base import rows_of, start_of
@@ -119,11 +118,6 @@ class Tied(Full):
 
     def to_full(self, state):
         return np.broadcast_to(state.covariances, (len(state.means), *state.covariances.shape))
-
-    def regularize(self, state, reg_covar):
-        magnitudes = component_magnitudes(state).max(axis=0)
-        covariance = regularize_matrix(magnitudes, state.covariances, reg_covar)
-        return state if covariance is state.covariances else state._replace(covariances=covariance)
 
     def factor(self, state):
         return cholesky(state.covariances)[None]
