@@ -15,7 +15,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._estimator import OnlineGaussian
 from ._merge import merge
 from ._quantiles import DistanceHistogram, pool_distances, upper_quantile
-from ._streaming import cached_read, call_lock, check_fitted
+from ._streaming import cached_read, check_fitted
 
 __all__ = ["OnlineEllipticEnvelope"]
 
@@ -115,42 +115,22 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         density = copy.copy(self.estimator_)  # its arrays are replaced by updates, not changed
         return density.set_params(**settings)  # the density's own rule for structural ones
 
-    def fit(self, X, y=None, sample_weight=None):
-        """Fit the density to ``X``, then the threshold to the scores of ``X`` under it.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
-        with call_lock(self):
-            return self._fit_threshold(X, sample_weight, fit=True)
-
-    def partial_fit(self, X, y=None, sample_weight=None):
-        """Learn from one chunk of the stream: the density, then the threshold.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
-        with call_lock(self):
-            return self._fit_threshold(X, sample_weight, fit=False)
+    # fit and partial_fit are the base's; these hooks run them on the density.
+    # The density's parameters are validated by its own calls (nested validation).
 
     @_fit_context(prefer_skip_nested_validation=False)
+    def _fit(self, X, y, sample_weight):
+        return self._fit_threshold(X, sample_weight, fit=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def _validated_partial_fit(self, X, y, sample_weight):
+        return self._update(X, y, sample_weight, self._param_values())
+
+    def _update(self, X, y, sample_weight, params):
+        return self._fit_threshold(X, sample_weight, fit=False)
+
     def _fit_threshold(self, X, sample_weight, fit):
+        """The density's update, then the threshold's; assigned at the end, all at once."""
         density = clone(self.estimator or OnlineGaussian()) if fit else self._density()
         learned = sample_weight
         if not fit and self.__sklearn_is_fitted__() and not self.learn_outliers:
