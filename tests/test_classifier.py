@@ -247,3 +247,15 @@ def test_ledoit_wolf_needs_its_sums_and_a_covariance_per_class():
         plain.partial_fit(X, y)
     refit = clf.set_params(shrinkage="ledoit-wolf").fit(X, y)
     np.testing.assert_array_equal(refit.covariances_, before)
+
+
+def test_a_structural_setting_changed_after_fitting_is_refused_by_reads_and_calls():
+    X, y = _dataset("iris")
+    clf = OnlineGaussianClassifier().fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(covariance_type="diag")
+    for call in (lambda: clf.predict_proba(X), lambda: clf.partial_fit(X, y)):
+        with pytest.raises(ValueError, match="covariance_type='full' -> 'diag'"):
+            call()
+    np.testing.assert_array_equal(clf.set_params(covariance_type="full").predict_proba(X), before)
+    assert clf.set_params(covariance_type="diag").fit(X, y).covariances_.shape == (3, 4)

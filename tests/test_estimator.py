@@ -259,3 +259,12 @@ def test_n_samples_seen_counts_samples_and_t_counts_every_epoch():
     assert (
         OnlineGaussian(max_iter=3, tol=None).fit(X, sample_weight=weights).n_samples_seen_ == 100
     )
+
+
+def test_a_model_file_keeps_the_loss_curve(tmp_path):
+    from sklearn_onlinegauss import load_model, save_model
+
+    X = np.random.default_rng(4).normal(size=(300, 3))
+    est = OnlineGaussian(learning_rate="constant", eta0=0.05, max_iter=3, tol=None).fit(X)
+    save_model(est, tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").loss_curve_ == est.loss_curve_

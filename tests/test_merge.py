@@ -111,3 +111,95 @@ def test_merge_refuses_incompatible_estimators():
         merge([named, a])
     # random_state and the fit loop's settings may differ.
     merge([a, OnlineGaussian(random_state=3, max_iter=2).fit(X)])
+
+
+# -- the family: every kind merges through one compatibility check -------------------
+
+
+def _frame(X, columns):
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(X, columns=list(columns))
+
+
+def test_merge_refuses_parts_whose_feature_names_differ_for_every_kind():
+    from sklearn_onlinegauss import OnlineGaussianClassifier, OnlineGaussianMixture
+
+    X = _data(600, 3)
+    y = np.arange(600) % 2
+    kinds = [
+        (OnlineGaussian(), ()),
+        (OnlineGaussianClassifier(), (y[:300],)),
+        (OnlineGaussianMixture(2, random_state=0), ()),
+    ]
+    for est, target in kinds:
+        a = est.fit(_frame(X[:300], "abc"), *target)
+        b = type(est)(**est.get_params()).fit(_frame(X[300:], "cba"), *target)
+        with pytest.raises(ValueError, match="other feature names"):
+            merge([a, b])
+
+
+def test_classifiers_with_equal_array_priors_merge():
+    from sklearn_onlinegauss import OnlineGaussianClassifier
+
+    X, y = _data(600, 3), np.arange(600) % 3
+    parts = [
+        OnlineGaussianClassifier(priors=np.array([0.2, 0.3, 0.5])).fit(X[rows], y[rows])
+        for rows in (slice(0, 300), slice(300, None))
+    ]
+    whole = OnlineGaussianClassifier(priors=np.array([0.2, 0.3, 0.5])).fit(X, y)
+    np.testing.assert_allclose(merge(parts).predict_proba(X), whole.predict_proba(X), atol=1e-10)
+    other = OnlineGaussianClassifier(priors=np.array([0.5, 0.3, 0.2])).fit(X, y)
+    with pytest.raises(ValueError, match="other settings than estimators\\[0\\]: priors"):
+        merge([parts[0], other])
+
+
+def test_a_one_component_mixture_merges_to_the_fit_of_all_its_rows():
+    # One component: the responsibilities are 1, so each part is the exact MLE of
+    # its rows and their pooling is that of all of them.
+    from sklearn_onlinegauss import OnlineGaussianMixture
+
+    X = _data(3000, 3)
+    parts = [OnlineGaussianMixture(1, init_size=200).partial_fit(X[i]) for i in _split(3000, 4)]
+    merged = merge(parts)
+    ref = EmpiricalCovariance().fit(X)
+    np.testing.assert_allclose(merged.means_[0], ref.location_, rtol=1e-12)
+    np.testing.assert_allclose(merged.covariances_[0], ref.covariance_, rtol=1e-10)
+    assert merged.n_samples_seen_ == 3000
+
+
+def test_mixture_parts_are_matched_before_they_are_pooled():
+    # Parts fitted on disjoint halves find the same three clusters in different
+    # orders; pooled component by component after matching, the means are those of
+    # a fit of all the rows to the sampling error of a cluster's mean (1 / sqrt(1000)
+    # per feature: 5 of them is 0.16).
+    from sklearn_onlinegauss import OnlineGaussianMixture
+
+    rng = np.random.default_rng(3)
+    centres = np.array([[-20.0, 0.0], [0.0, 20.0], [20.0, 0.0]])
+    X = np.concatenate([c + rng.normal(size=(1000, 2)) for c in centres])
+    X = X[rng.permutation(len(X))]
+    parts = [
+        OnlineGaussianMixture(3, random_state=seed).fit(half)
+        for seed, half in enumerate(np.array_split(X, 2))
+    ]
+    merged = merge(parts)
+    order = np.argsort(merged.means_[:, 0] * 10 + merged.means_[:, 1])
+    np.testing.assert_allclose(merged.means_[order], centres[[0, 1, 2]], atol=0.16)
+    np.testing.assert_allclose(merged.weights_, 1 / 3, atol=0.02)
+    assert merged.n_samples_seen_ == len(X)
+
+
+def test_a_mixture_still_warming_up_brings_its_rows():
+    from sklearn_onlinegauss import OnlineGaussianMixture
+
+    X = _data(1500, 2)
+    finished = OnlineGaussianMixture(1, init_size=500).partial_fit(X[:1000])
+    warming = OnlineGaussianMixture(1, init_size=500).partial_fit(X[1000:1200])
+    assert warming._state.kept is not None
+    merged = merge([finished, warming])
+    ref = EmpiricalCovariance().fit(X[:1200])
+    np.testing.assert_allclose(merged.covariances_[0], ref.covariance_, rtol=1e-10)
+    both_warming = merge([warming, OnlineGaussianMixture(1, init_size=500).partial_fit(X[:100])])
+    np.testing.assert_allclose(
+        both_warming.means_[0], np.concatenate([X[1000:1200], X[:100]]).mean(0), rtol=1e-12
+    )

@@ -280,3 +280,16 @@ def test_a_stream_may_start_one_row_at_a_time():
     batch.partial_fit(X[300:])  # the same warm-up rows, then online EM in batches
     assert model.n_samples_seen_ == len(X)
     np.testing.assert_allclose(np.sort(model.weights_), np.sort(batch.weights_), atol=0.01)
+
+
+def test_partial_fit_takes_sample_weights_as_repeated_rows():
+    # One component: an integer weight k is k copies of the row, warm-up included.
+    X = np.random.default_rng(12).normal(size=(900, 2))
+    w = np.random.default_rng(13).integers(0, 4, len(X)).astype(float)
+    weighted = OnlineGaussianMixture(1, init_size=300)
+    for rows in np.array_split(np.arange(len(X)), 6):
+        weighted.partial_fit(X[rows], sample_weight=w[rows])
+    repeated = np.repeat(X, w.astype(int), axis=0)
+    np.testing.assert_allclose(weighted.means_[0], repeated.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(weighted.covariances_[0], np.cov(repeated.T, bias=True), rtol=1e-9)
+    assert weighted.n_samples_seen_ == np.count_nonzero(w)

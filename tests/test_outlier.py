@@ -217,3 +217,30 @@ def test_tail_probabilities_are_scipy_stats_beta_and_chi2():
             expected = (n - 1) * beta.isf(p, d / 2, (n - d - 1) / 2)
             assert _distance(p, d, n) == pytest.approx(expected, rel=1e-9)
     assert _distance(0.05, 3, 3.0) == pytest.approx(chi2.isf(0.05, 3))
+
+
+def test_contamination_takes_effect_after_fit_as_after_partial_fit():
+    X = np.random.default_rng(8).normal(size=(4000, 3))
+    fitted = OnlineEllipticEnvelope(contamination=0.1).fit(X)
+    streamed = OnlineEllipticEnvelope(contamination=0.1)
+    for chunk in np.array_split(X, 8):
+        streamed.partial_fit(chunk)
+    for detector in (fitted, streamed):
+        detector.set_params(contamination=0.02)
+        # The histogram's quantile: within a bin (0.45%) and the sampling error.
+        assert np.mean(detector.predict(X) == -1) == pytest.approx(0.02, abs=0.006)
+    fitted.set_params(contamination=0.1)  # back to the exact threshold of fit
+    assert np.mean(fitted.predict(X) == -1) == pytest.approx(0.1, abs=1 / len(X))
+
+
+def test_the_density_settings_follow_the_rule_of_the_density():
+    X = np.random.default_rng(9).normal(size=(600, 3))
+    detector = OnlineEllipticEnvelope(OnlineGaussian()).fit(X)
+    detector.set_params(estimator__covariance_type="diag")
+    with pytest.raises(ValueError, match="covariance_type='full' -> 'diag'"):
+        detector.partial_fit(X)
+    detector.set_params(estimator__covariance_type="full", estimator__reg_covar=1e-3)
+    detector.partial_fit(X)
+    assert detector.estimator_.reg_covar == 1e-3
+    with pytest.raises(ValueError, match="eta0"):
+        OnlineEllipticEnvelope(OnlineGaussian(eta0=-1.0)).fit(X)
