@@ -54,18 +54,6 @@ class Gaussians(NamedTuple):
 # -- the pooled step, shared by the structures -------------------------------------
 
 
-def _mean(X, w):
-    """Total weight and weighted mean of the rows (``w`` None: unit weights).
-
-    A product with the weights (GEMV) is 2-8 times faster than
-    ``X.sum(axis=0)`` on C-ordered rows.
-    """
-    if w is None:
-        return len(X), (np.ones(len(X)) @ X) / len(X)
-    W = w.sum()
-    return W, (w @ X) / W
-
-
 def _representable(total_variance, covariance):
     """``covariance``, or a ValueError if it overflowed float64.
 
@@ -186,9 +174,7 @@ def scoring_rows(n_features):
 
     Temporaries the size of a large ``X`` cost more to fault in than the
     arithmetic on them, so the rows go in blocks; but a triangular solve
-    runs at BLAS-3 speed only on a block of several hundred rows. Measured
-    at d = 1000: blocks of 65 rows (512 KB) took 2.4 times as long as blocks
-    of 512; at d = 100 blocks of 655 rows were fastest. So 512 KB, or 512
-    rows up to 32 MB.
+    runs at BLAS-3 speed only on a block of several hundred rows. So 512 KB
+    of rows, or 512 rows up to 32 MB (the user guide's "Speed and memory").
     """
     return max(1, 2**16 // n_features, min(512, 2**22 // n_features))

@@ -27,7 +27,7 @@ class Tied(Full):
     The shared covariance is ``sum_k w_k Sigma_k / sum_k w_k``, where
     ``Sigma_k`` is what ``'full'`` would hold: with one ``retain`` for every
     component, a step gains each component's scatter about its batch mean
-    plus ``kept_k B_k / (kept_k + B_k) delta_k delta_k'`` (MATH.md section 9),
+    plus ``kept_k B_k / (kept_k + B_k) delta_k delta_k'`` (:ref:`theory-mixtures`),
     in one symmetric rank-k product. With hard labels and ``retain = 1``
     this is :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`'s
     ``covariance_``.
