@@ -1,7 +1,6 @@
 """OnlineGaussianClassifier: one Gaussian per class, the face whose row weights are labels."""
 
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
@@ -10,28 +9,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import StreamingEstimator
+from ._classes import ClassState, class_intensities, class_step, labels_of, merge_class_states
 from ._compat import Interval, InvalidParameterError, StrOptions
-from ._gaussians import Gaussians
 from ._merge import merged_like
-from ._shrinkage import FourthMoments, intensity, pool_labelled_fourth_moments
+from ._shrinkage import FourthMoments
 from ._streaming import Carry, call_lock, check_fitted
 from ._structures import PER_COMPONENT, SHARED, STRUCTURES
 
 __all__ = ["OnlineGaussianClassifier"]
-
-
-class ClassState(NamedTuple):
-    """A classifier's learned state: the Gaussians of its classes and what it counts."""
-
-    gaussians: Gaussians
-    classes: np.ndarray
-    counts: np.ndarray  # total sample weight seen of each class
-    fourth: FourthMoments = None  # Ledoit-Wolf's sums per class, when gathered
-
-
-class _Labels(NamedTuple):
-    classes: np.ndarray
-    index: np.ndarray  # each row's class, as an index into classes
 
 
 class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
@@ -239,22 +224,15 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
                     f"classes={classes!r} is not the classes_ of the first call, {known!r}."
                 )
             classes = known
-        classes = np.unique(classes) if first and not fit else classes
-        index = np.searchsorted(classes, y)
-        index[index >= len(classes)] = 0
-        unknown = classes[index] != y
-        if unknown.any():
-            raise ValueError(
-                f"y has labels not in classes ({y[unknown][:3]!r}); pass every class of the "
-                "stream in the first partial_fit's classes."
-            )
-        return _Labels(classes, index)
+        return labels_of(np.unique(classes) if first and not fit else classes, y)
 
     def _start(self, X, labels, rng):
         K, d = len(labels.classes), X.shape[1]
-        fourth = None
-        if self.shrinkage == "ledoit-wolf":
-            fourth = FourthMoments(np.zeros((K, d)), np.zeros(K))
+        fourth = (
+            FourthMoments(np.zeros((K, d)), np.zeros(K))
+            if self.shrinkage == "ledoit-wolf"
+            else None
+        )
         gaussians = self._structure().empty(K, d)
         return Carry(ClassState(gaussians, labels.classes, np.zeros(K), fourth), None, 0.0, 0, 0)
 
@@ -262,21 +240,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         return state.gaussians
 
     def _step(self, rate, labels):
-        structure = self._structure()
-
-        def step(state, Xb, wb, t, rows):
-            index = labels.index[rows]
-            weights, retain = rate.pooling(t, wb, len(Xb))
-            A = np.zeros((len(Xb), len(state.classes)))  # each row weighs on its class only
-            A[np.arange(len(Xb)), index] = weights
-            gaussians = structure.step(state.gaussians, Xb, A, retain)
-            counts = state.counts + np.bincount(index, weights=wb, minlength=len(state.counts))
-            fourth = state.fourth
-            if fourth is not None:
-                fourth = pool_labelled_fourth_moments(fourth, Xb, A, index, gaussians)
-            return ClassState(gaussians, state.classes, counts, fourth), False
-
-        return step
+        return class_step(self._structure(), rate, labels)
 
     def _intensities(self, carry):
         state = carry.state
@@ -287,21 +251,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
                 "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
                 "classifier was fitted without it: refit with shrinkage='ledoit-wolf' set."
             )
-        gaussians = state.gaussians
-        if self.covariance == "shared":
-            return intensity(self.shrinkage, gaussians.covariances, carry.t)
-        return np.array(
-            [
-                intensity(
-                    self.shrinkage,
-                    gaussians.covariances[k],
-                    n,
-                    None if state.fourth is None else FourthMoments(*(f[k] for f in state.fourth)),
-                    gaussians.means[k],
-                )
-                for k, n in enumerate(state.counts)
-            ]
-        )
+        return class_intensities(self.shrinkage, state, carry.t, self.covariance == "shared")
 
     def _merge_problem(self, other):
         if not np.array_equal(self.classes_, other.classes_):
@@ -311,27 +261,8 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     @classmethod
     def _merged(cls, parts):
         """Each class pooled exactly, each part weighted by the weight it has seen."""
-        structure, total = parts[0]._structure(), sum(p.t_ for p in parts)
-        merged = None
-        for part in parts:
-            state = part._state
-            gaussians = state.gaussians
-            scaled = state._replace(
-                gaussians=gaussians._replace(weights=gaussians.weights * (part.t_ / total))
-            )
-            if merged is None:
-                merged = scaled
-                continue
-            fourth = merged.fourth
-            if fourth is not None:
-                fourth = _combine_class_fourth(merged, scaled)
-            merged = ClassState(
-                structure.combine(merged.gaussians, scaled.gaussians),
-                merged.classes,
-                merged.counts + scaled.counts,
-                fourth,
-            )
-        carry = Carry(merged, None, total, sum(p.n_samples_seen_ for p in parts), 0)
+        state, total = merge_class_states(parts[0]._structure(), parts)
+        carry = Carry(state, None, total, sum(p.n_samples_seen_ for p in parts), 0)
         return merged_like(parts[0], carry, max(p.n_iter_ for p in parts))
 
     # -- reads ------------------------------------------------------------------------
@@ -457,24 +388,3 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
             full.from_full(centre[None], covariance[None]), self.reg_covar
         )
         return full.mahalanobis(background, factor, self._check_X(X))[:, 0]
-
-
-def _combine_class_fourth(a, b):
-    """Ledoit-Wolf's per-class sums of two class states, pooled class by class."""
-    from ._shrinkage import combine_fourth_moments
-
-    m3, m4 = a.fourth.m3.copy(), a.fourth.m4.copy()
-    wa, wb = a.gaussians.weights, b.gaussians.weights
-    for k in np.flatnonzero(wb > 0):
-        if wa[k] == 0:
-            m3[k], m4[k] = b.fourth.m3[k], b.fourth.m4[k]
-            continue
-        one = slice(k, k + 1)
-        m3[k], m4[k] = combine_fourth_moments(
-            FourthMoments(a.fourth.m3[k], a.fourth.m4[k]),
-            Gaussians(*(f[one] for f in a.gaussians)),
-            FourthMoments(b.fourth.m3[k], b.fourth.m4[k]),
-            Gaussians(*(f[one] for f in b.gaussians)),
-            wb[k] / (wa[k] + wb[k]),
-        )
-    return FourthMoments(m3, m4)

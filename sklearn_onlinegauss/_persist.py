@@ -50,7 +50,7 @@ def _classes():
 
 def _types():
     """The only types a model file may rebuild: the learned states' tuples."""
-    from ._classifier import ClassState
+    from ._classes import ClassState
     from ._em import MixtureState
     from ._quantiles import DistanceHistogram
 
