@@ -5,7 +5,8 @@
 1. Streams n samples in mini-batches of 100 through ``partial_fit`` and prints
    the median (over seeds) of KL(true || estimate) / KL(true || batch MLE) at
    n = 1e4 and 1e5, for well (condition number 10) and badly (1e6)
-   conditioned data. 1.0 is the best possible; see MATH.md section 5.
+   conditioned data. 1.0 is the best possible; see docs/theory.rst,
+   "Reference figures: the KL divergence of the batch MLE".
 2. When n is close to d (d=200, condition 10): the median KL of the default,
    of shrinkage='ledoit-wolf' and 'oas', and of the batch MLE (infinite while
    it is singular), for n from 100 to 10000.

@@ -9,7 +9,8 @@ rows and at the end. A stuck run (a start the trust region cannot climb out
 of) shows as a largest ratio of thousands or more; the unpreconditioned
 Euclidean solvers are slow rather than stuck: under 1/t steps their gain
 in the largest-variance direction is below 1/2, so their ratio grows with n
-(MATH.md section 4), which is what ``preconditioner='whiten'`` removes.
+(docs/theory.rst, "Learning-rate schedules and averaging": the gain of a
+1/t schedule), which is what ``preconditioner='whiten'`` removes.
 The tests run the same check on 1e4 rows (tests/test_convergence.py).
 """
 

@@ -7,7 +7,7 @@
   weight ``w`` ending at ``t`` takes one Euclidean step of ``w * rate``);
 - ``log_retention(t_before, w, eta0, power_t)``: for rows of weight ``w``
   arriving after weight ``t_before``, the log of the fraction of the estimate
-  each row keeps. The natural solver pools with these (MATH.md section 7):
+  each row keeps. The natural solver pools with these (:ref:`theory-pooling`):
   they compose, so rows one at a time, any batching and an integer weight
   ``k`` in place of ``k`` repeated rows give the same estimate.
 

@@ -1,7 +1,7 @@
 """Shrinkage of a covariance toward ``mu I``: a fixed intensity, Ledoit-Wolf and OAS.
 
 scikit-learn's ``ShrunkCovariance``, ``LedoitWolf`` and ``OAS`` are functions
-of a few sums of the data (``../shared/notes/MATH.md`` section 8): the fixed
+of a few sums of the data (:ref:`theory-shrinkage`): the fixed
 intensity and OAS of the sample count ``n`` and the covariance ``S``;
 Ledoit-Wolf also of ``sum ||z_i||^4`` about the final mean, which follows
 from two sums about any fixed point ``r``, kept as weighted means

@@ -1,9 +1,9 @@
 """The natural solver is exact under any chunking, for every schedule and structure.
 
 A sequence of natural steps is a weighted pooling of the old state with the
-rows (MATH.md section 7), so rows one at a time, batches of any size, the
-whole array and integer weights in place of repeated rows must agree to
-rounding.
+rows (docs/theory.rst, "Any schedule, any chunking"), so rows one at a time,
+batches of any size, the whole array and integer weights in place of repeated
+rows must agree to rounding.
 """
 
 import numpy as np

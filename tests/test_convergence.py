@@ -1,6 +1,7 @@
 """The behaviour the library exists for: convergence, efficiency, tracking.
 
-Tolerances come from the theory in MATH.md, not from tuning:
+Tolerances come from the theory (docs/theory.rst, "Learning-rate schedules and
+averaging" and "Reference figures"), not from tuning:
 * at a constant rate ``a`` a one-sample-at-a-time iterate fluctuates with
   variance ~ a/2 (in sigma units for the mean and log-standard-deviation);
 * the batch MLE's KL from the truth is the efficiency reference, on the same data.
@@ -88,7 +89,10 @@ def test_default_is_as_efficient_as_the_batch_mle(condition):
 
 
 def test_natural_invscaling_with_averaging_is_nearly_efficient():
-    """MATH.md 4: Polyak-Ruppert averaging with power_t in (1/2, 1) reaches the MLE's rate."""
+    """Polyak-Ruppert averaging with power_t in (1/2, 1) reaches the MLE's rate.
+
+    docs/theory.rst, "Learning-rate schedules and averaging".
+    """
     params = dict(learning_rate="invscaling", eta0=1.0, power_t=0.6, average=True)
     ratios = [
         kl_ratios(OnlineGaussian(**params), 10, 1e6, [10_000, 100_000], seed) for seed in range(5)
@@ -192,7 +196,8 @@ def test_no_stuck_runs_one_row_at_a_time(params):
     # issue's bound; benchmarks/stuck_runs.py checks it after 1e5 rows too).
     # Unwhitened, sgd and adam are slow rather than stuck: under 1/t steps
     # their gain in the largest-variance direction is below 1/2, so their
-    # ratio grows with n (MATH.md section 4); for them every seed must be
+    # ratio grows with n (docs/theory.rst, "Learning-rate schedules and
+    # averaging": the gain of a 1/t schedule); for them every seed must be
     # within 10x of the configuration's median, which a stuck run is not.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShrunkStepWarning)
