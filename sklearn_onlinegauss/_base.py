@@ -284,7 +284,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
 
     def _update(self, X, y, sample_weight, params, **context):
         first = not self.__sklearn_is_fitted__()
-        X, w = self._validate_input(X, sample_weight, reset=not hasattr(self, "n_features_in_"))
+        X, w = self._validate_input(X, sample_weight, reset="n_features_in_" not in vars(self))
         y = self._check_targets(X, y, first, **context)
         if w is not None and not w.any():
             if first:
@@ -305,9 +305,11 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         self.n_iter_ = n_iter
         if curve is not None:
             setattr(self, self._curve_name, list(curve))
-        self._structure_ = self._structure_values()
-        self._validated_params = self._param_values() if params is None else params
-        self._format = STATE_FORMAT
+        if params is None or params is not getattr(self, "_validated_params", None):
+            # Validated settings (the fast path of unchanged ones keeps what it had).
+            self._structure_ = self._structure_values()
+            self._validated_params = self._param_values() if params is None else params
+            self._format = STATE_FORMAT
         self._committed(carry, start, converged)
 
     def _committed(self, carry, start, converged):

@@ -1,5 +1,6 @@
 """OnlineGaussianMixture: online EM, the face whose row weights are responsibilities."""
 
+import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -199,7 +200,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
 
     def _call_rng(self):
         warming_up = not self.__sklearn_is_fitted__() or self._state.kept is not None
-        return check_random_state(self.random_state) if warming_up else None
+        return copy.deepcopy(check_random_state(self.random_state)) if warming_up else None
 
     def _check_targets(self, X, y, first, fit=False, **context):
         if fit and len(X) < self.n_components:
