@@ -107,13 +107,22 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
     def _check_loaded(self):
         self.estimator_._check_loaded()
 
+    def _template(self):
+        return _DEFAULT_DENSITY if self.estimator is None else self.estimator
+
+    def _param_values(self):
+        """The detector's own settings and its density's: a change of either is seen."""
+        return super()._param_values(), self._template()._param_values()
+
+    def _params_unchanged(self):
+        return self.__sklearn_is_fitted__() and self._param_values() == self._validated_params
+
     def _density(self):
         """A density with the current settings: the fitted one continued, or a new one."""
-        settings = (self.estimator or OnlineGaussian()).get_params()
         if not self.__sklearn_is_fitted__():
-            return clone(self.estimator or OnlineGaussian())
+            return clone(self._template())
         density = copy.copy(self.estimator_)  # its arrays are replaced by updates, not changed
-        return density.set_params(**settings)  # the density's own rule for structural ones
+        return _with_settings(density, self._template())
 
     # fit and partial_fit are the base's; these hooks run them on the density.
     # The density's parameters are validated by its own calls (nested validation).
@@ -131,7 +140,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
 
     def _fit_threshold(self, X, sample_weight, fit):
         """The density's update, then the threshold's; assigned at the end, all at once."""
-        density = clone(self.estimator or OnlineGaussian()) if fit else self._density()
+        density = clone(self._template()) if fit else self._density()
         learned = sample_weight
         if not fit and self.__sklearn_is_fitted__() and not self.learn_outliers:
             inliers = self.predict(X) == 1  # score, then learn the inliers
@@ -157,6 +166,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
             if fit
             else None
         )
+        self._validated_params = self._param_values()
         return self
 
     @classmethod
@@ -183,10 +193,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
 
     def _fitted_density(self):
         """``estimator_`` with the density settings of now (``set_params(estimator__...)``)."""
-        density = self.__dict__["estimator_"]
-        if self.estimator is not None:
-            density.set_params(**self.estimator.get_params())
-        return density
+        return _with_settings(self.__dict__["estimator_"], self._template())
 
     @property
     def offset_(self):
@@ -225,6 +232,17 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y`` (+1 inlier, -1 outlier)."""
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+_DEFAULT_DENSITY = OnlineGaussian()
+
+
+def _with_settings(density, template):
+    """``density`` with ``template``'s settings, set only where they differ."""
+    if density._param_values() != template._param_values():
+        names = type(template)._parameter_constraints
+        density.set_params(**{name: getattr(template, name) for name in names})
+    return density
 
 
 _DENSITY_READS = frozenset(
