@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ._averaging import Averaged
 from ._gaussians import Gaussians
@@ -97,6 +98,8 @@ or OnlineEllipticEnvelope
     >>> np.array_equal(load_model(path).covariance_, est.covariance_)
     True
     """
+    if isinstance(estimator, BaseEstimator) and not estimator.__sklearn_is_fitted__():
+        raise ValueError(f"save_model writes a fitted {type(estimator).__name__}: fit it first.")
     arrays = {}
     meta = {"format": FORMAT, "version": VERSION, **_export(estimator, arrays)}
     try:
@@ -115,19 +118,26 @@ or OnlineEllipticEnvelope
 
 
 def _export(estimator, arrays):
-    """The estimator's class, settings and learned state as JSON, its arrays into ``arrays``."""
+    """The estimator's class, settings and learned state as JSON, its arrays into ``arrays``.
+
+    An unfitted estimator (a setting, such as the detector's ``estimator``) is
+    its class and settings.
+    """
     name = type(estimator).__name__
     if _classes().get(name) is not type(estimator):
         raise ValueError(
             "save_model writes a fitted estimator of sklearn-onlinegauss "
             f"({', '.join(_classes())}); got a {name}."
         )
-    if not estimator.__sklearn_is_fitted__():
-        raise ValueError(f"save_model writes a fitted {name}: fit it first.")
-    names = getattr(estimator, "feature_names_in_", None)
-    return {
+    tree = {
         "class": name,
         "params": {k: _encode(v, arrays) for k, v in estimator.get_params(deep=False).items()},
+    }
+    if not estimator.__sklearn_is_fitted__():
+        return tree
+    names = getattr(estimator, "feature_names_in_", None)
+    return {
+        **tree,
         "n_features_in_": int(estimator.n_features_in_),
         "feature_names_in_": None if names is None else list(map(str, names)),
         "fitted": {
@@ -169,7 +179,12 @@ def load_model(path):
 def _import(meta, arrays):
     from ._base import STATE_FORMAT
 
-    est = _classes()[meta["class"]](**{k: _decode(v, arrays) for k, v in meta["params"].items()})
+    cls = _classes().get(meta["class"])
+    if cls is None:
+        raise ValueError(f"a model file may not hold a {meta['class']!r}")
+    est = cls(**{k: _decode(v, arrays) for k, v in meta["params"].items()})
+    if "fitted" not in meta:  # a setting
+        return est
     est._validate_params()
     est._check_settings()
     est.n_features_in_ = meta["n_features_in_"]
@@ -210,8 +225,6 @@ def write_atomically(path, write):
 
 def _encode(value, arrays):
     """A JSON tree for ``value``; its arrays go into ``arrays`` under new keys."""
-    from sklearn.base import BaseEstimator
-
     if isinstance(value, np.generic):  # kept a numpy scalar (np.float64 is a float too)
         key = f"a{len(arrays)}"
         arrays[key] = np.asarray(value)
@@ -226,25 +239,13 @@ def _encode(value, arrays):
         arrays[key] = np.ascontiguousarray(value)
         return {"array": key}
     if isinstance(value, BaseEstimator):
-        return {
-            "estimator": _export(value, arrays) if value.__sklearn_is_fitted__() else None,
-            "unfitted": None if value.__sklearn_is_fitted__() else _unfitted(value, arrays),
-        }
+        return {"estimator": _export(value, arrays)}
     if isinstance(value, tuple) and type(value).__name__ in _types():
         fields = {name: _encode(getattr(value, name), arrays) for name in value._fields}
         return {"type": type(value).__name__, "fields": fields}
     if isinstance(value, tuple | list):
         return {type(value).__name__: [_encode(v, arrays) for v in value]}
     raise ValueError(f"cannot store a {type(value).__name__} in a model file")
-
-
-def _unfitted(estimator, arrays):
-    """An unfitted estimator (a setting, such as the detector's ``estimator``)."""
-    name = type(estimator).__name__
-    if _classes().get(name) is not type(estimator):
-        raise ValueError(f"cannot store a {name} in a model file")
-    params = estimator.get_params(deep=False)
-    return {"class": name, "params": {k: _encode(v, arrays) for k, v in params.items()}}
 
 
 def _decode(tree, arrays):
@@ -260,13 +261,7 @@ def _decode(tree, arrays):
     if "list" in tree:
         return [_decode(v, arrays) for v in tree["list"]]
     if "estimator" in tree:
-        if tree["estimator"] is not None:
-            return _import(tree["estimator"], arrays)
-        spec = tree["unfitted"]
-        cls = _classes().get(spec["class"])
-        if cls is None:
-            raise ValueError(f"a model file may not hold a {spec['class']!r}")
-        return cls(**{k: _decode(v, arrays) for k, v in spec["params"].items()})
+        return _import(tree["estimator"], arrays)
     cls = _types().get(tree.get("type"))
     if cls is None:
         raise ValueError(f"a model file may not hold a {tree.get('type')!r}")
