@@ -19,11 +19,11 @@ import argparse
 import warnings
 
 import numpy as np
+from _experiments import SOLVER_SETTINGS, kl_ratios, random_gaussian
 from sklearn.covariance import EmpiricalCovariance
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
-from sklearn_onlinegauss._experiments import SOLVER_SETTINGS, kl_ratios, random_gaussian
 
 
 def solvers(args):

@@ -38,13 +38,13 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from _experiments import SOLVER_SETTINGS, random_gaussian
 from sklearn.covariance import EmpiricalCovariance
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
-from sklearn_onlinegauss._experiments import SOLVER_SETTINGS, random_gaussian
 
 
 def best_times(repeat, **calls):

@@ -19,9 +19,9 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from _experiments import kl_ratios
 
 from sklearn_onlinegauss import OnlineGaussian
-from sklearn_onlinegauss._experiments import kl_ratios
 
 #: Every solver and parametrization; sgd and adam with and without whitening.
 CONFIGURATIONS = {

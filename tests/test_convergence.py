@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from sklearn.covariance import EmpiricalCovariance
 
+from benchmarks._experiments import kl_ratios, random_gaussian
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
-from sklearn_onlinegauss._experiments import kl_ratios, random_gaussian
 from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 EUCLIDEAN = [

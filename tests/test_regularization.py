@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.covariance import EmpiricalCovariance
 
+from benchmarks._experiments import random_gaussian
 from sklearn_onlinegauss import OnlineGaussian
 from sklearn_onlinegauss._covariance import kl_divergence
-from sklearn_onlinegauss._experiments import random_gaussian
 from sklearn_onlinegauss._regularization import component_magnitudes, regularize_matrix
 from sklearn_onlinegauss._structures import SHARED, STRUCTURES
 

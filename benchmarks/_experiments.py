@@ -1,9 +1,14 @@
-"""Shared by the tests, benchmarks and examples: problems with a known answer."""
+"""Shared by the tests and benchmarks: problems with a known answer.
+
+Not part of the package: the benchmarks (run as ``python benchmarks/X.py``)
+import it as ``_experiments``, the tests (run from the repository root, which
+pytest puts on ``sys.path``) as ``benchmarks._experiments``.
+"""
 
 import numpy as np
 from sklearn.covariance import EmpiricalCovariance
 
-from ._covariance import kl_divergence
+from sklearn_onlinegauss._covariance import kl_divergence
 
 __all__ = ["SOLVER_SETTINGS", "kl_ratios", "random_gaussian"]
 
