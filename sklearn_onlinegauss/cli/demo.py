@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.covariance import EmpiricalCovariance
 
-from ._covariance import kl_divergence
-from ._estimator import OnlineGaussian
+from .._covariance import kl_divergence
+from .._estimator import OnlineGaussian
 
 RATE = 0.002
 START_VARIANCES = (0.001, 1.0, 100.0)
