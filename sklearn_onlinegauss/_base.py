@@ -31,7 +31,6 @@ from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
 from ._stopping import NoImprovement
 from ._streaming import (
-    _INPUT_ATTRIBUTES,
     Carry,
     NothingToLearn,
     StreamingMixin,
@@ -65,8 +64,6 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     #: What a fitting call sets besides ``validate_data``'s records: the
     #: learned state, saved by model files and restored when a call fails.
     _fitted_names = ("_state", "_average", "t_", "n_samples_seen_", "n_iter_", "_structure_")
-    #: What :meth:`_check_settings` builds from the parameters (a solver).
-    _built_names = ()
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_state")
@@ -104,6 +101,10 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def _learn(self, carry, X, y, w, order, rng, eta0=None):
         """One pass over the rows: ``(carry, its score or None)``."""
         return self._pass(carry, X, w, order, self._step(self._rate(eta0), y)), None
+
+    def _next_epoch(self, carry):
+        """The carry a later epoch of ``fit`` starts from (the one before, by default)."""
+        return carry
 
     def _call_rng(self):
         """A copy of the random state for a ``partial_fit`` that draws (None: it does not)."""
@@ -174,7 +175,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         warm = getattr(self, "warm_start", False) and self.__sklearn_is_fitted__()
         if warm:
             self._check_structure()
-        with self._kept_on_error(None):
+        with self._kept_on_error():
             self._check_settings()
             if not warm:  # afresh: nothing learned before is read
                 for name in self._fitted_names:
@@ -213,6 +214,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         exact = self._one_pass_is_exact()
         stop, curve = self._stopping_rule(), []
         for epoch in range(1, 2 if exact else self.max_iter + 1):
+            carry = carry if epoch == 1 else self._next_epoch(carry)
             shuffle = getattr(self, "shuffle", True) and not exact
             order = rng.permutation(len(X)) if shuffle else None
             carry, score = self._learn(carry, X, y, w, order, rng, stop.eta0)
@@ -273,10 +275,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         """``partial_fit`` on a new estimator, or after ``set_params``: validate first."""
         if self.__sklearn_is_fitted__():
             self._check_structure()
-        # What validate_data records, and what the settings build, are undone on failure.
-        undone = (*_INPUT_ATTRIBUTES, *self._built_names)
         try:
-            with self._kept_on_error(undone):
+            with self._kept_on_error():
                 self._check_settings()
                 return self._update(X, y, sample_weight, self._param_values(), **context)
         except NothingToLearn:  # a first call of zero weight: nothing recorded

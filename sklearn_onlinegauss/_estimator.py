@@ -184,7 +184,6 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     _parameter_constraints = DENSITY_CONSTRAINTS
     _structural_params = ("solver", "parametrization", "preconditioner", "covariance_type")
     _fitted_names = (*StreamingEstimator._fitted_names, "n_steps_shrunk_", "loss_curve_")
-    _built_names = ("_solver",)
 
     def __init__(
         self,

@@ -198,6 +198,16 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     def _stopping_rule(self):
         return Steady(self.tol)
 
+    def _next_epoch(self, carry):
+        # fit's first epoch was the warm-up on all its rows; later epochs repeat
+        # them, so they are online EM passes, not more rows to keep.
+        state = carry.state
+        return (
+            carry._replace(state=MixtureState(state.gaussians))
+            if state.gaussians is not None
+            else carry
+        )
+
     def _call_rng(self):
         warming_up = not self.__sklearn_is_fitted__() or self._state.kept is not None
         return copy.deepcopy(check_random_state(self.random_state)) if warming_up else None

@@ -181,6 +181,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         merged.estimator_ = merge([p.estimator_ for p in parts])
         merged._histogram, merged._histogram_weight = DistanceHistogram(mass, squares), total
         merged._fitted_offset = None
+        merged._validated_params = merged._param_values()
         return merged
 
     # -- reads ----------------------------------------------------------------------

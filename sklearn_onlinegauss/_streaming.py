@@ -32,7 +32,6 @@ __all__ = [
     "stream",
 ]
 
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class Carry(NamedTuple):
@@ -307,23 +306,18 @@ class StreamingMixin:
         return _squares_sum_finitely(X)  # else the slow path, even if only the sum overflows
 
     @contextmanager
-    def _kept_on_error(self, names=_INPUT_ATTRIBUTES, active=True):
-        """Undo what the call set of the attributes ``names`` if it then fails.
+    def _kept_on_error(self):
+        """Put every attribute back as it was, in its place, if the call fails.
 
-        By default those ``validate_data`` records (width, names); estimators
-        that assign the rest at the end of a call, in one commit, need no
-        more. ``names=None``: every attribute. Yields the attributes as they
-        were.
+        A shallow copy of ``vars``: an update replaces the learned arrays
+        rather than changing them, so the copy is the state before the call,
+        and a failed call leaves the estimator bit for bit (its pickle
+        included) as it was.
         """
-        if not active:
-            yield {}
-            return
-        everything = names is None
-        before = {k: v for k, v in vars(self).items() if everything or k in names}
+        before = dict(vars(self))
         try:
-            yield before
+            yield
         except BaseException:
-            for name in list(vars(self)) if everything else names:
-                self.__dict__.pop(name, None)
+            self.__dict__.clear()
             self.__dict__.update(before)
             raise
