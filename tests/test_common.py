@@ -419,42 +419,11 @@ def test_dask_fit(factory, needs_y, n_blocks):
     _assert_merged_reads(fitted, est, X)
 
 
-_MERGED_DETECTOR_DEFECT = pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason=(
-        "defect: OnlineEllipticEnvelope._merged does not set _validated_params, which "
-        "its _params_unchanged reads (since c96df2b): partial_fit of a merged detector "
-        "(merge, or dask.fit on several blocks) raises AttributeError"
-    ),
-)
+VIAS = ["merge", "dask-4-blocks"]
 
 
-_MERGED_WARM_UP_DEFECT = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "defect: OnlineGaussianMixture.fit on fewer than init_size rows keeps each row "
-        "once per epoch in its warm-up (_state.kept: 375 rows after 3 epochs on 125), so "
-        "merge, which refits the kept rows of parts still warming up, counts each row "
-        "once per epoch: n_samples_seen_ 750 for 250 rows"
-    ),
-)
-
-
-def _streams_on_cases():
-    for name, factory, needs_y in REGISTRY:
-        for via in ("merge", "dask-4-blocks"):
-            est = factory()
-            marks = ()
-            if isinstance(est, OnlineEllipticEnvelope):
-                marks = _MERGED_DETECTOR_DEFECT
-            elif isinstance(est, OnlineGaussianMixture) and via == "merge":
-                marks = _MERGED_WARM_UP_DEFECT
-            yield pytest.param(factory, needs_y, via, id=f"{name}-{via}", marks=marks)
-
-
-@pytest.mark.parametrize(("factory", "needs_y", "via"), list(_streams_on_cases()))
+@pytest.mark.parametrize("via", VIAS)
+@pytest.mark.parametrize(("factory", "needs_y"), ENTRIES)
 def test_merged_estimator_streams_on(factory, needs_y, via):
     """What merge (or dask.fit, which merges) returns takes more partial_fit calls.
 
@@ -503,28 +472,11 @@ BAD_BATCHES = {
 PATHS = ["streaming", "after-set-params"]
 
 
-def _failed_call_cases(bytes_defect=False):
+def _failed_call_cases():
     for name, factory, needs_y in REGISTRY:
         for bad in BAD_BATCHES:
             for path in PATHS:
-                marks = ()
-                if (
-                    bytes_defect
-                    and path == "after-set-params"
-                    and not isinstance(factory(), OnlineEllipticEnvelope)
-                ):
-                    marks = pytest.mark.xfail(
-                        strict=True,
-                        reason=(
-                            "defect: a failed validated partial_fit restores n_features_in_ "
-                            "(and the rebuilt _solver) by popping and re-inserting them into "
-                            "__dict__ (StreamingMixin._kept_on_error), which moves them to "
-                            "the end: equal values, other pickle bytes"
-                        ),
-                    )
-                yield pytest.param(
-                    factory, needs_y, bad, path, id=f"{name}-{bad}-{path}", marks=marks
-                )
+                yield pytest.param(factory, needs_y, bad, path, id=f"{name}-{bad}-{path}")
 
 
 def _failing_call(factory, needs_y, bad, path):
@@ -559,9 +511,7 @@ def test_failed_partial_fit_changes_nothing(factory, needs_y, bad, path):
     _assert_reads_equal(est, untouched, X)
 
 
-@pytest.mark.parametrize(
-    ("factory", "needs_y", "bad", "path"), list(_failed_call_cases(bytes_defect=True))
-)
+@pytest.mark.parametrize(("factory", "needs_y", "bad", "path"), list(_failed_call_cases()))
 def test_failed_partial_fit_leaves_the_pickle_unchanged(factory, needs_y, bad, path):
     est, _, _, call = _failing_call(factory, needs_y, bad, path)
     before = pickle.dumps(est)
