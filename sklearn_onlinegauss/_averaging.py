@@ -5,11 +5,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._gaussians import Gaussians
-from ._legacy import legacy_names
 
 __all__ = ["Averaged", "averaging_start", "update_average"]
-
-__getattr__ = legacy_names(__name__, {"Average"})
 
 
 class Averaged(NamedTuple):

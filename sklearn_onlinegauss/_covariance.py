@@ -3,12 +3,9 @@
 import numpy as np
 from scipy.linalg import LinAlgError
 
-from ._legacy import legacy_names
 from ._linalg import cholesky_lower, solve_lower
 
 __all__ = ["kl_divergence"]
-
-__getattr__ = legacy_names(__name__, {"_project_full", "_project_diag", "_project_spherical"})
 
 
 def _cholesky(covariance):
@@ -25,7 +22,8 @@ def kl_divergence(location_p, covariance_p, location_q, covariance_q):
 
     With ``p`` the true distribution and ``q`` an estimate this is the
     expected excess negative log-likelihood of the estimate, the figure the
-    solvers are compared by (``d (d + 3) / (4 n)`` for the batch MLE).
+    solvers are compared by (``d (d + 3) / (4 n)`` for the batch MLE:
+    :ref:`theory-figures`).
     """
     Lp = _cholesky(covariance_p)
     Lq = _cholesky(covariance_q)

@@ -1,8 +1,8 @@
 """Triangular solves, Cholesky factors and symmetric rank-k updates, called directly.
 
 ``scipy.linalg``'s wrappers check and convert their arguments on every call,
-which costs 5-30 us: more than the arithmetic on the small matrices of a
-streaming step. These call the same LAPACK routines (``dtrtrs``, ``dpotrf``)
+which costs more than the arithmetic on the small matrices of a streaming
+step. These call the same LAPACK routines (``dtrtrs``, ``dpotrf``)
 on the float64 arrays their callers already hold, and raise ``LinAlgError``
 as scipy does. They do not check for NaN or infinity (``check_finite=False``).
 The rank-k updates of a large covariance call numpy's own BLAS
@@ -39,7 +39,7 @@ def solve_lower(L, B, trans=False, call_work=None):
     (:func:`~._threads.lapack_threads_for`); by default this solve's own.
     """
     work = len(L) * B.size
-    if work < UNTHREADED_WORK:  # one thread anyway: no context (a third of a small call)
+    if work < UNTHREADED_WORK:  # one thread anyway: no context, a large part of a small call
         X, info = _dtrtrs(L, B, trans)
     else:
         with lapack_threads_for(work if call_work is None else call_work):
@@ -111,7 +111,7 @@ def blend_scatter(C, R, alpha, beta):
     return out
 
 
-#: CBLAS enumerations (the upper triangle: 5% faster than the lower at d = 1000, b = 1000).
+#: CBLAS enumerations (blend_scatter fills the upper triangle: the faster of the two).
 _ROW_MAJOR, _UPPER, _LOWER, _TRANS = 101, 121, 122, 112
 
 
@@ -133,10 +133,10 @@ def _large_dsyrk(n_features):
     """numpy's ``cblas_dsyrk`` for a ``d x d`` matrix of over ``LARGE_MATRIX`` bytes, or None.
 
     ``LARGE_MATRIX`` is 8 MB: d > 1024. A fresh matrix that large is
-    faulted in page by page, and numpy mirrors its product row by row: a
-    step of 1000 rows at d = 4096 took 1.58 times as long through
-    ``R.T @ R`` (1.23 at d = 2900, 1.05 at d = 2000). Below, both routes
-    cost the same, and the call through ctypes costs 2.5 us more.
+    faulted in page by page, and numpy mirrors its product row by row, so
+    ``R.T @ R`` costs more than ``dsyrk`` accumulating into a copy, and the
+    more so the larger the matrix. Below, both routes cost about the same,
+    and the call through ctypes would only add its own overhead.
     """
     return _numpy_dsyrk() if 8 * n_features**2 > LARGE_MATRIX else None
 
@@ -147,8 +147,7 @@ def _numpy_dsyrk():
 
     scipy's BLAS is a second library with its own threads: interleaved with
     numpy's (the caller's ``X.T @ X``, or the step's own products) each
-    library's idle threads spin on the cores the other's work needs
-    (measured: a d = 100 step 25 times slower, a d = 1000 one 2 times; see
+    library's idle threads spin on the cores the other's work needs (see
     :func:`~._threads.lapack_threads_for`). So the step calls numpy's,
     found where numpy's wheels bundle it (scipy-openblas64, 64-bit
     integers); elsewhere (conda's numpy, Apple's Accelerate) this is None
@@ -174,8 +173,9 @@ _TILE = 64
 def mirror_lower(C):
     """Copy the lower triangle of the square ``C`` onto its upper one, in place.
 
-    By square tiles, each read and written while it is in cache: at
-    d = 4096 three times faster than by row blocks.
+    By square tiles, each read and written while it is in cache: a block of
+    whole rows spans more memory than the cache holds, so its transposed
+    reads would miss it.
     """
     d = len(C)
     for i in range(0, d, _TILE):

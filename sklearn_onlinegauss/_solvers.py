@@ -15,7 +15,6 @@ import numpy as np
 from scipy.linalg import LinAlgError
 
 from ._gaussians import Gaussians, batch_moments, step_toward
-from ._legacy import legacy_names
 from ._linalg import cholesky_lower, solve_lower
 from ._optimizers import OPTIMIZERS, SGD
 from ._parametrizations import PARAMETRIZATIONS
@@ -35,8 +34,6 @@ __all__ = [
     "make_solver",
 ]
 
-__getattr__ = legacy_names(__name__, {"NaturalState"})
-
 #: A Euclidean step may at most double or halve the covariance in any
 #: direction and move the mean by one standard deviation.
 TRUST_FACTOR = 2.0
@@ -44,11 +41,9 @@ MAX_HALVINGS = 60
 #: The Euclidean solvers start from the exact moments of this many times
 #: ``n_features + 1`` rows. A sample covariance of ``n`` rows in ``d``
 #: dimensions has its smallest eigenvalue near ``(1 - sqrt(d / n))**2`` of the
-#: truth's: near 0 for ``n = d + 1``, which the precision coordinates could
-#: not climb out of in 1e5 one-row steps (KL up to 4e6 times the MLE's at
-#: condition 10), about 1/3 for ``n = 5 (d + 1)``, which a few steps of the
-#: trust region (a factor 2 each) correct: measured at most 8x the MLE for
-#: sgd/precision after 1e4 rows, 10 seeds.
+#: truth's: near 0 for ``n = d + 1``, a start the precision coordinates may
+#: never climb out of, and about 1/3 for ``n = 5 (d + 1)``, which a few steps
+#: of the trust region (a factor 2 each) correct.
 WARM_UP_ROWS = 5
 _FULL = STRUCTURES["full"]
 
@@ -276,10 +271,10 @@ class Whitened(Euclidean):
     the rest), and the gradient is divided by it, so that every coordinate
     has gain 1 under the ``1/t`` schedule, the natural gradient's. Without
     that, the covariance coordinates' gain of 1/2 is the edge at which
-    ``1/t`` steps stop converging at rate ``1/t`` (measured one row at a
-    time at condition 10: 12 times the MLE's KL after 1e5 rows, up to 33,
-    10 seeds), and the factors' log-diagonal gain of 2 costs 4/3 in their
-    variance. Adam divides by its own scale, so this changes only sgd.
+    ``1/t`` steps stop converging at rate ``1/t``, and the factors'
+    log-diagonal gain of 2 costs ``g^2 / (2g - 1) = 4/3`` in their variance
+    (:ref:`theory-schedules`). Adam divides by its own scale, so this
+    changes only sgd.
     """
 
     def settle(self, warmup):

@@ -1,11 +1,10 @@
 """One BLAS thread for small work, where waking threads costs more than the arithmetic.
 
 On a loaded machine a BLAS call that hands a few microseconds of work to a
-second thread can wait milliseconds for it (measured: batches of 100 rows at
-d=100 ran 46 times slower with two threads than with one, under two busy
-processes). Products big enough to gain from threads keep them. The limit is
-set directly on the BLAS libraries (threadpoolctl's controllers, found once),
-at about a microsecond per call; a lower limit set by the user is kept.
+second thread can wait milliseconds for it. Products big enough to gain from
+threads keep them. The limit is set directly on the BLAS libraries
+(threadpoolctl's controllers, found once), which is cheap enough to do
+around every small call; a lower limit set by the user is kept.
 
 Where numpy and scipy each bundle an OpenBLAS (their PyPI wheels), the two
 libraries' threads must not take turns on the cores: the steps run on
@@ -57,7 +56,7 @@ def _second_blas():
 
 
 #: Below this many flops per call OpenBLAS keeps a natural step's products on
-#: one thread anyway (measured at d=10, b=100: the limit only cost time).
+#: one thread anyway, so a limit there would only cost its own time.
 UNTHREADED_WORK = 2**16
 
 _UNLIMITED = nullcontext()
@@ -87,10 +86,10 @@ def scoring_threads_for(rows, n_features):
     """:func:`blas_threads_for` a block of distances: triangular solves of ``rows`` rows.
 
     Below ``UNTHREADED_WORK`` no limit: OpenBLAS solves so few rows on one
-    thread anyway, and setting the limit and back cost a quarter of a one-row
-    ``score_samples`` (measured at d = 10 and 100, with the other core busy:
-    17.5 -> 13.2 us). The Euclidean solvers' small steps keep the limit:
-    without it they ran 3.5 times slower on a loaded machine.
+    thread anyway, and setting the limit and back would be a large part of a
+    one-row ``score_samples``. The Euclidean solvers' small steps keep the
+    limit: they make many small BLAS calls, each of which would otherwise
+    wait for a second thread on a loaded machine.
     """
     work = rows * n_features**2
     return _UNLIMITED if work < UNTHREADED_WORK else blas_threads_for(work)
@@ -99,8 +98,8 @@ def scoring_threads_for(rows, n_features):
 #: Flops from which a LAPACK call of scipy's keeps its threads: a call long
 #: enough that the other library's threads, which spin for a while after
 #: their last call, have gone to sleep (an estimate, about 0.1 s of one
-#: core; measured: scoring 5e4 rows at d = 1000 in blocks of 5e8 flops ran
-#: 1.7 times slower on the calling thread alone).
+#: core), and large enough (scoring many rows) that one thread alone would
+#: cost it more than it saves.
 LAPACK_THREADED_WORK = 2**32
 
 
@@ -110,13 +109,11 @@ def lapack_threads_for(work):
     scipy's wheels bundle a second OpenBLAS, whose threads and numpy's each
     spin on the cores for a while after a call. A read between steps (a
     Cholesky factor, triangular solves) on scipy's threads and the step's
-    products on numpy's then fight for the cores: 20 steps of 1000 rows,
-    each followed by a ``covariance_`` and a one-row ``score_samples``, took
-    3.55 / 2.44 times as long as the steps alone at d = 300 / 1000, and the
-    reads 158 / 255 ms (``benchmarks/reads.py``). So scipy's library does
-    such calls on the calling thread, its own threads asleep: 1.00 / 1.13
-    times, and 7 / 194 ms. Small calls OpenBLAS keeps on one thread anyway,
-    and calls of ``LAPACK_THREADED_WORK`` flops and more keep their threads.
+    products on numpy's then fight for the cores, which slows both the
+    steps and the reads (``benchmarks/reads.py`` measures it). So scipy's
+    library does such calls on the calling thread, its own threads asleep.
+    Small calls OpenBLAS keeps on one thread anyway, and calls of
+    ``LAPACK_THREADED_WORK`` flops and more keep their threads.
     """
     if work < UNTHREADED_WORK or work >= LAPACK_THREADED_WORK or not _second_blas():
         return _UNLIMITED
