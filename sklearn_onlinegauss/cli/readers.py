@@ -59,6 +59,14 @@ class ChunkReader:
     names : list of str or None
         Columns to take by name, in this order (the features of a model):
         the header must have them all.
+    target : str or None
+        A column of labels, read apart from the features: a name from the
+        header, or a 0-based index (negative: from the end, ``'-1'`` the
+        last). The features are then ``columns``, or every other column.
+        With a target, iterating gives ``(X, y)`` pairs: ``y`` the labels as
+        text (stripped) from a text file, as float64 from a ``.npy`` file; a
+        row without a label (an empty field, NaN) is invalid like a row with
+        a NaN feature.
 
     Attributes
     ----------
@@ -66,6 +74,8 @@ class ChunkReader:
         Names from the header, after column selection.
     labels : list of str
         The columns read, for display: their names, or their 0-based indices.
+    target_label : str or None
+        The target column, for display: its name, or its 0-based index.
     n_skipped : int
         Rows skipped so far.
     guessed_delimiter : str or None
@@ -81,6 +91,7 @@ class ChunkReader:
         delimiter=None,
         header="auto",
         names=None,
+        target=None,
     ):
         self.path = path
         self.chunk_size = chunk_size
@@ -89,8 +100,11 @@ class ChunkReader:
         self.delimiter = delimiter
         self.header = header
         self.names = names
+        self.target = target
         self.feature_names = None
         self.labels = []
+        self.target_label = None
+        self._target_index = None
         self.n_skipped = 0
         self.guessed_delimiter = None
         if path != "-" and not Path(path).is_file():
@@ -99,14 +113,32 @@ class ChunkReader:
         self.suffixes = [] if path == "-" else [s.lower() for s in Path(path).suffixes]
 
     def __iter__(self):
+        for X, y in self._chunks():
+            yield X if self.target is None else (X, y)
+
+    def target_values(self):
+        """The distinct labels of the target column, sorted: one pass over the file.
+
+        Only the target column is converted, so this costs about a read of
+        the file; standard input cannot be read twice, and is refused.
+        """
+        if self.path == "-":
+            raise UsageError("standard input is read only once: give the classes with --classes")
+        seen = set()
+        for _, y in self._chunks(labels_only=True):
+            seen.update(y[np.isfinite(y)] if y.dtype.kind == "f" else y[y != ""])
+        return sorted(seen)
+
+    def _chunks(self, labels_only=False):
+        """``(X, y)`` chunks (``y`` None without a target; ``X`` None if ``labels_only``)."""
         if self.suffixes[-1:] == [".npy"]:
-            yield from self._npy_chunks()
+            yield from self._npy_chunks(labels_only)
         else:
-            yield from self._text_chunks()
+            yield from self._text_chunks(labels_only)
 
     # -- .npy -------------------------------------------------------------------
 
-    def _npy_chunks(self):
+    def _npy_chunks(self, labels_only):
         try:
             data = np.load(self.path, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
@@ -121,15 +153,19 @@ class ChunkReader:
         if data.shape[1] == 0:
             raise DataError(f"{self.path}: the array has no columns")
         index = self._select(None, data.shape[1])
+        t = self._target_index
         for start in range(0, data.shape[0], self.chunk_size):
-            chunk = np.asarray(data[start : start + self.chunk_size], dtype=np.float64)
-            if index is not None:
-                chunk = chunk[:, index]
-            yield self._finite(chunk, np.arange(start, start + len(chunk)) + 1, "row")
+            rows = data[start : start + self.chunk_size]
+            y = None if t is None else np.asarray(rows[:, t], dtype=np.float64)
+            if labels_only:
+                yield None, y
+                continue
+            chunk = np.asarray(rows if index is None else rows[:, index], dtype=np.float64)
+            yield self._finite(chunk, np.arange(start, start + len(chunk)) + 1, "row", y)
 
     # -- CSV / TSV ----------------------------------------------------------------
 
-    def _text_chunks(self):
+    def _text_chunks(self, labels_only):
         if self.path == "-":
             raw, close = sys.stdin.buffer, False
         else:
@@ -137,7 +173,7 @@ class ChunkReader:
             raw, close = opener(self.path, "rb"), True
         try:
             lines = self._lines_with_delimiter(self._decoded(raw))
-            yield from self._parse(csv.reader(lines, delimiter=self.delimiter))
+            yield from self._parse(csv.reader(lines, delimiter=self.delimiter), labels_only)
         except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged compressed file
             raise DataError(f"{self.name}: cannot be read ({exc})") from None
         finally:
@@ -181,16 +217,16 @@ class ChunkReader:
             self.guessed_delimiter = self.delimiter
         return itertools.chain(sample, lines)
 
-    def _parse(self, reader):
+    def _parse(self, reader, labels_only):
         try:
-            yield from self._rows(reader)
+            yield from self._rows(reader, labels_only)
         except csv.Error as exc:  # a NUL byte, a field over csv's limit: not a CSV file
             raise DataError(
                 f"{self.name}, line {reader.line_num}: not readable as CSV ({exc})"
             ) from None
 
-    def _rows(self, reader):
-        width, index, rows, lines = None, None, [], []
+    def _rows(self, reader, labels_only):
+        width, index, rows, lines, targets = None, None, [], [], []
         for row in reader:
             if not row or all(not field.strip() for field in row):
                 continue
@@ -205,13 +241,16 @@ class ChunkReader:
                     f"{self.name}, line {reader.line_num}: expected {width} fields, "
                     f"found {len(row)}"
                 )
-            rows.append(row if index is None else [row[i] for i in index])
+            if self._target_index is not None:
+                targets.append(row[self._target_index].strip())
+            if not labels_only:
+                rows.append(row if index is None else [row[i] for i in index])
             lines.append(reader.line_num)
-            if len(rows) == self.chunk_size:
-                yield self._convert(rows, lines)
-                rows, lines = [], []
-        if rows:
-            yield self._convert(rows, lines)
+            if len(lines) == self.chunk_size:
+                yield self._convert(rows, lines, targets, labels_only)
+                rows, lines, targets = [], [], []
+        if lines:
+            yield self._convert(rows, lines, targets, labels_only)
         elif width is None:
             raise DataError(f"{self.name}: the file is empty")
 
@@ -231,7 +270,10 @@ class ChunkReader:
             )
         return True
 
-    def _convert(self, rows, lines):
+    def _convert(self, rows, lines, targets, labels_only):
+        y = None if self._target_index is None else np.array(targets, dtype=str)
+        if labels_only:
+            return None, y
         try:
             chunk = np.array(rows, dtype=np.float64)
         except ValueError:
@@ -242,7 +284,7 @@ class ChunkReader:
                             f"{self.name}, line {line}: non-numeric value {field!r}"
                         ) from None
             raise
-        return self._finite(chunk, np.asarray(lines), "line")
+        return self._finite(chunk, np.asarray(lines), "line", y)
 
     # -- shared -------------------------------------------------------------------
 
@@ -252,6 +294,7 @@ class ChunkReader:
         ``header`` is the list of names from the header, or None.
         """
         positions = [str(i) for i in range(width)]
+        target = self._find_target(header, width)
         if self.names is not None:
             if header is None:
                 raise UsageError(
@@ -276,8 +319,17 @@ class ChunkReader:
                 else:
                     known = ", ".join(header if header is not None else positions)
                     raise DataError(f"{self.name}: no column {column!r} (columns: {known})")
+        elif target is not None:
+            index = [i for i in range(width) if i != target]
+            if not index:
+                raise DataError(f"{self.name}: no column is left for the features")
         else:
             index = None
+        if target is not None and target in index:
+            raise DataError(
+                f"{self.name}: the target column {self.target!r} is also among the features "
+                "(--columns)"
+            )
         kept = range(width) if index is None else index
         if header is not None:
             names = [header[i] for i in kept]
@@ -295,17 +347,50 @@ class ChunkReader:
         self.labels = self.feature_names or [positions[i] for i in kept]
         return None if index is None or index == list(range(width)) else index
 
-    def _finite(self, chunk, positions, unit):
+    def _find_target(self, header, width):
+        """The target column's index (None without one); sets ``target_label``."""
+        if self.target is None:
+            return None
+        if header is not None and self.target in header:
+            index = header.index(self.target)
+        else:
+            try:
+                index = int(self.target)
+            except ValueError:
+                index = width  # not a name of the header, nor a position
+            index = index + width if index < 0 else index
+            if not 0 <= index < width:
+                known = ", ".join(header) if header is not None else f"0 to {width - 1}"
+                raise DataError(
+                    f"{self.name}: no target column {self.target!r} (columns: {known}; "
+                    "negative positions count from the end)"
+                )
+        self._target_index = index
+        self.target_label = header[index] if header is not None else str(index)
+        return index
+
+    def _finite(self, chunk, positions, unit, y=None):
+        """``(chunk, y)`` without their invalid rows (or an error on the first)."""
         bad = ~np.isfinite(chunk).all(axis=1)
-        if not bad.any():
-            return chunk
+        unlabelled = np.zeros(len(chunk), bool)
+        if y is not None:
+            unlabelled = ~np.isfinite(y) if y.dtype.kind == "f" else y == ""
+        if not (bad.any() or unlabelled.any()):
+            return chunk, y
         if not self.skip_invalid:
+            first = np.flatnonzero(bad | unlabelled)[0]
+            what = (
+                "NaN or infinite value"
+                if bad[first]
+                else f"no label in the target column {self.target_label!r}"
+            )
             raise DataError(
-                f"{self.name}, {unit} {positions[bad][0]}: NaN or infinite value "
+                f"{self.name}, {unit} {positions[first]}: {what} "
                 "(use --skip-invalid to skip such rows)"
             )
-        self.n_skipped += int(bad.sum())
-        return chunk[~bad]
+        keep = ~(bad | unlabelled)
+        self.n_skipped += int((~keep).sum())
+        return chunk[keep], None if y is None else y[keep]
 
 
 def _is_number(field):
