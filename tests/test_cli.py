@@ -170,13 +170,14 @@ def test_demo_writes_its_figure_only_where_it_says(tmp_path):
 
 
 def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
-    """A fit reading ``data[:30]`` from a pipe, sent SIGINT while it waits for more.
+    """A fit reading ``data[:30]`` from a pipe, sent SIGINT once it has fitted them.
 
     ``sigint``: the disposition the child starts with (a shell's background
-    job starts with SIGINT ignored). Returns the finished process and its stderr.
+    job starts with SIGINT ignored). The signal goes once the progress line
+    of the 30 rows is out: they are fitted, and the fit waits for more input.
+    Returns the finished process and its stderr.
     """
     import signal
-    import time
 
     proc = subprocess.Popen(
         [
@@ -186,10 +187,9 @@ def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
             "fit",
             "-",
             "--chunk-size",
-            "10",
+            "30",
             "-o",
             tmp_path / "m.npz",
-            "-q",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -199,11 +199,16 @@ def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
     )
     proc.stdin.write("".join(",".join(repr(float(v)) for v in row) + "\n" for row in data[:30]))
     proc.stdin.flush()
-    time.sleep(5)  # let it import, read and fit the three chunks, then block on stdin
+    seen = ""
+    while "30 rows" not in seen:  # the first chunk's progress line: it has been fitted
+        line = proc.stderr.readline()
+        assert line, seen  # the child ended before fitting the rows
+        seen += line
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    if sigint is signal.SIG_DFL:
+        proc.wait(timeout=60)  # it stops by itself, the input still open
     _, err = proc.communicate(timeout=60)  # closes stdin: the end of the input
-    return proc, err
+    return proc, seen + err
 
 
 def test_ctrl_c_stops_cleanly_and_saves_what_was_learned(tmp_path, data):
@@ -257,7 +262,8 @@ def test_a_model_of_version_0_1_is_refused_in_one_line(tmp_path, data):
     assert "not a model file of sklearn-onlinegauss" in result.stderr
     assert "--allow-pickle" in result.stderr
     trusted = onlinegauss("score", model, tmp_path / "x.npy", "--allow-pickle")
-    assert trusted.returncode == 1 and "saved by sklearn-onlinegauss 0.1" in trusted.stderr
+    _one_clean_line(trusted, 1, "saved by sklearn-onlinegauss 0.1 (another version)")
+    assert "refit it" in trusted.stderr
 
 
 def test_a_pickle_crafted_to_run_code_is_not_run(tmp_path, data):
@@ -535,3 +541,256 @@ def test_bad_arguments_are_usage_errors(tmp_path, data, args, words):
         result = onlinegauss(*command, *args)
         assert result.returncode == 2 and words in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+# -- every kind of model -------------------------------------------------------------
+
+COLOURS = np.array(["blue", "green", "red"])
+
+
+@pytest.fixture
+def labelled(tmp_path):
+    """Three classes in 3-D, as a CSV with a header (text labels) and an .npy (0, 1, 2 last)."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 2400)
+    X = rng.normal(size=(2400, 3)) + np.array([[0, 0, 0], [6, 0, 2], [0, 6, -2]])[y]
+    write_csv(tmp_path / "k.csv", X, ["a", "b", "c", "colour"])
+    lines = (tmp_path / "k.csv").read_text().splitlines()
+    rows = [f"{line},{colour}" for line, colour in zip(lines[1:], COLOURS[y], strict=True)]
+    (tmp_path / "k.csv").write_text("\n".join(["a,b,c,colour", *rows]) + "\n")
+    np.save(tmp_path / "k.npy", np.column_stack([X, y]))
+    return X, y
+
+
+def _reference(kind, X, y, labels):
+    """The estimator the command line's fit should give, fitted in this process."""
+    from sklearn_onlinegauss import (
+        OnlineEllipticEnvelope,
+        OnlineGaussian,
+        OnlineGaussianClassifier,
+        OnlineGaussianMixture,
+    )
+
+    est = {
+        "gaussian": lambda: OnlineGaussian(batch_size=1000),
+        "mixture": lambda: OnlineGaussianMixture(
+            3, covariance_type="diag", init_size=500, random_state=0
+        ),
+        "classifier": lambda: OnlineGaussianClassifier(),
+        "outlier": lambda: OnlineEllipticEnvelope(
+            OnlineGaussian(learning_rate="constant", eta0=0.01, batch_size=1000),
+            contamination=0.05,
+        ),
+    }[kind]()
+    for start in range(0, len(X), 700):  # the command's chunks (--chunk-size 700)
+        rows = slice(start, start + 700)
+        if kind == "classifier":
+            est.partial_fit(X[rows], labels[rows], classes=np.unique(labels))
+        else:
+            est.partial_fit(X[rows])
+    return est
+
+
+#: kind -> (fit options, score options, the expected columns: name -> read of the estimator)
+KINDS = {
+    "gaussian": (
+        [],
+        ["--mahalanobis"],
+        {"log_likelihood": "score_samples", "mahalanobis": "mahalanobis"},
+    ),
+    "mixture": (
+        ["--n-components", 3, "--covariance-type", "diag"]
+        + ["--init-size", 500, "--random-state", 0],
+        ["--predict", "--proba"],
+        {"log_likelihood": "score_samples", "predict": "predict", "proba": "predict_proba"},
+    ),
+    "classifier": (
+        [],
+        ["--mahalanobis", "--proba", "--ood-score"],
+        {
+            "predict": "predict",
+            "mahalanobis": "mahalanobis",
+            "proba": "predict_proba",
+            "ood_score": "ood_score",
+        },
+    ),
+    "outlier": (
+        ["--contamination", 0.05, "--learning-rate", "constant", "--eta0", 0.01],
+        ["--mahalanobis", "--predict", "--decision"],
+        {
+            "log_likelihood": lambda est, X: est.estimator_.score_samples(X),
+            "mahalanobis": "mahalanobis",
+            "predict": "predict",
+            "decision": "decision_function",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npy"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_fits_and_scores_as_in_python(tmp_path, labelled, kind, suffix):
+    import csv
+
+    X, y = labelled
+    path, model = tmp_path / f"k{suffix}", tmp_path / "m.npz"
+    fit_options, score_options, expected = KINDS[kind]
+    features = ["--columns", "a,b,c" if suffix == ".csv" else "0,1,2"]
+    if kind == "classifier":
+        which = ["--target", "colour" if suffix == ".csv" else "-1"]
+    else:
+        which = features
+    args = ("--model", kind, *fit_options, *which, "--chunk-size", 700, "--json", "-q")
+    result = onlinegauss("fit", path, "-o", model, *args)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["kind"] == kind and summary["n_samples_seen"] == len(X)
+    assert summary["feature_names"] == (["a", "b", "c"] if suffix == ".csv" else None)
+    # Text labels from the CSV; from the .npy its numbers, whole: integers.
+    labels = COLOURS[y] if suffix == ".csv" else y
+    if kind == "classifier":
+        assert summary["classes"] == np.unique(labels).tolist()
+        assert summary["target"] == ("colour" if suffix == ".csv" else "3")
+    est = _reference(kind, X, y, labels)
+    # A model with named features takes them by name; an .npy's by position.
+    scored = onlinegauss(
+        "score", model, path, *score_options, *([] if suffix == ".csv" else features)
+    )
+    assert scored.returncode == 0, scored.stderr
+    header, *rows = list(csv.reader(scored.stdout.splitlines()))
+    assert len(rows) == len(X)
+    table = np.array(rows, dtype=object)
+    position = 0
+    for name, read in expected.items():
+        values = read(est, X) if callable(read) else getattr(est, read)(X)
+        values = values.reshape(len(X), -1)
+        width = values.shape[1]
+        names = header[position : position + width]
+        if width > 1:
+            parts = est.classes_ if kind == "classifier" else range(width)
+            assert names == [f"{name}_{p}" for p in parts]
+        else:
+            assert names == [name]
+        got = table[:, position : position + width]
+        if values.dtype.kind in "fc":
+            np.testing.assert_allclose(got.astype(float), values, rtol=1e-12, atol=1e-300)
+        else:
+            assert (got == values.astype(str)).all(), name
+        position += width
+    assert position == len(header)
+
+
+def test_the_mixture_is_repeatable_with_its_random_state(tmp_path, labelled):
+    np.save(tmp_path / "x.npy", labelled[0])
+    args = ("--model", "mixture", "--n-components", 3, "--random-state", 7, "--json", "-q")
+    first, second = (onlinegauss("fit", tmp_path / "x.npy", *args) for _ in range(2))
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["means"] == json.loads(second.stdout)["means"]
+
+
+def test_classes_on_standard_input_are_given(tmp_path, labelled):
+    X, y = labelled
+    text = (tmp_path / "k.csv").read_text()
+    args = ("--model", "classifier", "--target", "colour", "-q", "--json")
+    without = onlinegauss("fit", "-", *args, stdin=text)
+    _one_clean_line(without, 2, "--classes")
+    given = onlinegauss("fit", "-", *args, "--classes", "red,green,blue", stdin=text)
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout)["classes"] == ["blue", "green", "red"]
+    assert json.loads(given.stdout)["class_count"] == np.bincount(y).tolist()
+    too_few = onlinegauss("fit", "-", *args, "--classes", "red,green", stdin=text)
+    _one_clean_line(too_few, 1, "'blue'")
+
+
+def in_process(capsys, *args):
+    """``main(args)`` in this process: for refusals, which come before any row is read."""
+    from sklearn_onlinegauss.cli import main
+
+    code = main([str(a) for a in args])
+    return subprocess.CompletedProcess(args, code, *capsys.readouterr())
+
+
+@pytest.mark.parametrize(
+    "kind, option, value",
+    [
+        ("gaussian", "--n-components", 3),
+        ("gaussian", "--target", "colour"),
+        ("gaussian", "--contamination", 0.1),
+        ("mixture", "--solver", "sgd"),
+        ("mixture", "--parametrization", "precision"),
+        ("mixture", "--covariance", "shared"),
+        ("classifier", "--init-size", 10),
+        ("classifier", "--random-state", 0),
+        ("classifier", "--threshold", "chi2"),
+        ("outlier", "--classes", "a,b"),
+        ("outlier", "--n-components", 2),
+    ],
+)
+def test_an_option_of_another_kind_is_refused(tmp_path, capsys, labelled, kind, option, value):
+    target = ["--target", "colour"] if kind == "classifier" else []
+    result = in_process(capsys, "fit", tmp_path / "k.csv", "--model", kind, option, value, *target)
+    _one_clean_line(result, 1, f"{option} is an option of --model")
+    assert f"not of --model {kind}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "kind, option, value",
+    [
+        ("gaussian", "--covariance-type", "tied"),
+        ("outlier", "--covariance-type", "tied"),
+        ("classifier", "--covariance-type", "tied"),
+        ("mixture", "--shrinkage", "ledoit-wolf"),
+        ("mixture", "--batch-size", "auto"),
+        ("mixture", "--learning-rate", "adaptive"),
+    ],
+)
+def test_a_value_of_another_kind_is_refused(tmp_path, capsys, labelled, kind, option, value):
+    target = ["--target", "colour"] if kind == "classifier" else []
+    result = in_process(capsys, "fit", tmp_path / "k.csv", "--model", kind, option, value, *target)
+    _one_clean_line(result, 1, f"{option} {value}: --model {kind} takes")
+
+
+def test_the_classifier_needs_a_target_that_is_not_a_feature(tmp_path, capsys, labelled):
+    path = tmp_path / "k.csv"
+    _one_clean_line(in_process(capsys, "fit", path, "--model", "classifier"), 1, "--target")
+    missing = in_process(capsys, "fit", path, "--model", "classifier", "--target", "shade")
+    _one_clean_line(missing, 1, "no target column 'shade' (columns: a, b, c, colour")
+    both = ("--target", "colour", "--columns", "a,colour")
+    overlap = in_process(capsys, "fit", path, "--model", "classifier", *both)
+    _one_clean_line(overlap, 1, "also among the features")
+    outside = in_process(capsys, "fit", tmp_path / "k.npy", "--model", "classifier", "--target", 4)
+    _one_clean_line(outside, 1, "no target column '4'")
+
+
+@pytest.mark.parametrize(
+    "kind, refused",
+    [
+        ("gaussian", ["--predict", "--proba", "--decision", "--ood-score"]),
+        ("mixture", ["--mahalanobis", "--decision", "--ood-score"]),
+        ("classifier", ["--decision"]),
+        ("outlier", ["--proba", "--ood-score"]),
+    ],
+)
+def test_a_read_the_kind_has_not_is_refused(tmp_path, capsys, labelled, kind, refused):
+    from sklearn_onlinegauss import save_model
+
+    X, y = labelled
+    est = _reference(kind, X, y, y)
+    save_model(est, tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", X)
+    for read in refused:
+        result = in_process(capsys, "score", tmp_path / "m.npz", tmp_path / "x.npy", read)
+        article = "an" if kind == "outlier" else "a"
+        _one_clean_line(result, 1, f"{read} is not a read of {article} {kind} model")
+        assert not result.stdout  # refused before any row is written
+
+
+def test_a_model_of_another_kind_is_named(tmp_path, data):
+    import joblib
+    from sklearn.covariance import EllipticEnvelope
+
+    np.save(tmp_path / "x.npy", data)
+    joblib.dump(EllipticEnvelope().fit(data), tmp_path / "foreign.joblib")
+    foreign = tmp_path / "foreign.joblib"
+    result = onlinegauss("score", foreign, tmp_path / "x.npy", "--allow-pickle")
+    _one_clean_line(result, 1, "holds an EllipticEnvelope, not a model of sklearn-onlinegauss")

@@ -8,7 +8,9 @@ import warnings
 
 import numpy as np
 
+from .._compat import InvalidParameterError
 from .._persist import save_model
+from . import kinds, reads
 from .models import check_output, load
 from .readers import ChunkReader, DataError, UsageError
 
@@ -16,12 +18,17 @@ EXIT_INTERRUPTED = 130
 
 
 class _Progress:
-    """tqdm on a terminal when it is installed, else a plain line every few seconds."""
+    """tqdm on a terminal when it is installed, else a plain line: after the first chunk,
+    then every few seconds, and at the end.
 
-    def __init__(self, quiet):
-        self.quiet, self.rows, self.log_lik, self.scored = quiet, 0, 0.0, 0
+    ``label`` names the mean of the per-row values shown (each chunk's rows
+    read by the model before it learns from them).
+    """
+
+    def __init__(self, quiet, label="mean log-likelihood"):
+        self.quiet, self.label, self.rows, self.total, self.scored = quiet, label, 0, 0.0, 0
         self.start = self.last = time.perf_counter()
-        self.bar = None
+        self.bar, self.lines, self.shown = None, 0, 0
         if not quiet and sys.stderr.isatty():
             try:
                 from tqdm import tqdm
@@ -30,34 +37,37 @@ class _Progress:
             except ImportError:
                 pass
 
-    def update(self, n_rows, log_lik_sum, n_scored):
+    def update(self, n_rows, total, n_scored):
         self.rows += n_rows
-        self.log_lik += log_lik_sum
+        self.total += total
         self.scored += n_scored
-        mean = f"{self.log_lik / self.scored:.4g}" if self.scored else "n/a"
         if self.bar is not None:
             self.bar.update(n_rows)
-            self.bar.set_postfix_str(f"mean log-lik {mean}")
-        elif not self.quiet and time.perf_counter() - self.last > 2:
+            self.bar.set_postfix_str(f"{self.label} {self._mean()}")
+        elif not self.quiet and (not self.lines or time.perf_counter() - self.last > 2):
             self.last = time.perf_counter()
-            self._line(mean)
+            self._line()
 
     def close(self):
         if self.bar is not None:
             self.bar.close()
-        elif not self.quiet:
-            self._line(f"{self.log_lik / self.scored:.4g}" if self.scored else "n/a")
+        elif not self.quiet and (not self.lines or self.rows != self.shown):
+            self._line()
 
-    def _line(self, mean):
+    def _mean(self):
+        return f"{self.total / self.scored:.4g}" if self.scored else "n/a"
+
+    def _line(self):
+        self.lines, self.shown = self.lines + 1, self.rows
         rate = self.rows / max(time.perf_counter() - self.start, 1e-9)
         print(
-            f"{self.rows} rows, {rate:,.0f} rows/s, mean log-likelihood {mean}",
+            f"{self.rows} rows, {rate:,.0f} rows/s, {self.label} {self._mean()}",
             file=sys.stderr,
             flush=True,
         )
 
 
-def _reader(args, path, names=None):
+def _reader(args, path, names=None, target=None):
     return ChunkReader(
         path,
         args.chunk_size,
@@ -66,6 +76,7 @@ def _reader(args, path, names=None):
         args.delimiter,
         args.header,
         names,
+        target,
     )
 
 
@@ -79,44 +90,46 @@ def _say_delimiter(reader, quiet=False):
 
 
 def fit(args):
-    from .._compat import InvalidParameterError
-    from .._estimator import OnlineGaussian
-
+    kind = args.model
+    est = kinds.build(kind, args)  # before anything is read: a refused option costs nothing
     if args.output:
         check_output(args.output, args.path)
-    est = OnlineGaussian(
-        solver=args.solver,
-        parametrization=args.parametrization,
-        covariance_type=args.covariance_type,
-        learning_rate=args.learning_rate,
-        eta0=args.eta0,
-        batch_size=args.batch_size,
-        reg_covar=args.reg_covar,
-        shrinkage=args.shrinkage,
-    )
-    reader = _reader(args, args.path)
-    progress = _Progress(args.quiet)
+    reader = _reader(args, args.path, target=args.target)
+    labels = None
+    if kind == kinds.CLASSIFIER:
+        # partial_fit needs every class on its first call: given, or one pass over the labels.
+        labels = kinds.Labels(args.classes or reader.target_values())
+    label, read = kinds.progress_read(kind)
+    progress = _Progress(args.quiet, label)
     # Ctrl-C raises KeyboardInterrupt between chunks; the chunk being fitted
     # is either taken whole or not at all (a failed partial_fit changes nothing).
     ctrl_c = _CtrlC()
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.SIG_IGN:  # a shell's background job ignores Ctrl-C: so do we
         signal.signal(signal.SIGINT, ctrl_c)
+    n_rows = 0
     try:
         try:
             for k, chunk in enumerate(reader):
                 if k == 0:
                     _say_delimiter(reader, args.quiet)
-                if not len(chunk):
+                X, y = chunk if labels is not None else (chunk, None)
+                if not len(X):
                     continue
-                # Prequential score for the progress display: each chunk is scored
+                if labels is not None:
+                    y = labels.of(y, reader.name)
+                # Prequential read for the progress display: each chunk is read
                 # before the model learns from it (a pass saved when nothing shows it).
-                shown = hasattr(est, "t_") and not args.quiet
-                scored = est.score_samples(chunk) if shown else None
-                est.partial_fit(chunk)
+                fitted = est.__sklearn_is_fitted__()
+                scored = read(est, X, y) if fitted and not args.quiet else None
+                if labels is None:
+                    est.partial_fit(X)
+                else:
+                    est.partial_fit(X, y, classes=None if fitted else labels.classes)
+                n_rows += len(X)
                 progress.update(
-                    len(chunk),
-                    0.0 if scored is None else scored.sum(),
+                    len(X),
+                    0.0 if scored is None else float(np.sum(scored)),
                     0 if scored is None else len(scored),
                 )
         finally:
@@ -133,8 +146,10 @@ def fit(args):
         signal.signal(signal.SIGINT, previous)
         progress.close()
     interrupted = ctrl_c.seen
-    if not hasattr(est, "t_"):
-        raise DataError(f"{args.path}: no valid rows to fit")
+    if not est.__sklearn_is_fitted__():
+        if not n_rows:
+            raise DataError(f"{args.path}: no valid rows to fit")
+        raise DataError(f"{args.path}: {n_rows} valid rows, too few for --model {kind}")
     if reader.feature_names is not None:
         # As if fitted on a DataFrame: scoring then takes the columns by name.
         est.feature_names_in_ = np.asarray(reader.feature_names, dtype=object)
@@ -149,52 +164,57 @@ def fit(args):
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED
-    summary = {
-        "n_features": int(est.n_features_in_),
-        "feature_names": reader.feature_names,
-        "n_samples_seen": int(est.n_samples_seen_),
-        "n_rows_skipped": reader.n_skipped,
-        "interrupted": interrupted,
-        "location": est.location_.tolist(),
-        "covariance": est.covariance_.tolist(),
-        "params": est.get_params(),
-        "model": args.output,
-    }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(
-            f"fitted {summary['n_samples_seen']} rows of {summary['n_features']} features"
-            + (f" ({reader.n_skipped} invalid rows skipped)" if reader.n_skipped else "")
-            + (f"; model saved to {args.output}" if args.output else "")
-        )
-        with np.printoptions(precision=6, suppress=False, linewidth=120):
-            print("features:", ", ".join(reader.labels))
-            print("location:", est.location_)
-            print("covariance:\n", est.covariance_, sep="")
+    _print_fit(args, kind, est, reader, interrupted)
     if interrupted:
         print("interrupted: the model holds everything read before Ctrl-C", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 
 
+def _print_fit(args, kind, est, reader, interrupted):
+    learned = kinds.summary(kind, est)
+    summary = {
+        "kind": kind,
+        "n_features": int(est.n_features_in_),
+        "feature_names": reader.feature_names,
+        **({"target": reader.target_label} if kind == kinds.CLASSIFIER else {}),
+        "n_samples_seen": int(est.n_samples_seen_),
+        "n_rows_skipped": reader.n_skipped,
+        "interrupted": interrupted,
+        **learned,
+        "params": kinds.params(est),
+        "model": args.output,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    print(
+        f"fitted {summary['n_samples_seen']} rows of {summary['n_features']} features"
+        + (f" ({reader.n_skipped} invalid rows skipped)" if reader.n_skipped else "")
+        + (f"; model saved to {args.output}" if args.output else "")
+    )
+    with np.printoptions(precision=6, suppress=False, linewidth=120):
+        print("features:", ", ".join(reader.labels))
+        if kind == kinds.CLASSIFIER:
+            print(f"target: {reader.target_label}")
+        for name, value in learned.items():
+            value, name = np.asarray(value), name.replace("_", " ")
+            if value.ndim > 1:
+                print(f"{name}:\n", value, sep="")
+            else:
+                print(f"{name}:", value)
+
+
 def score(args):
-    try:
-        est = load(args.model, args.allow_pickle)
-    except FileNotFoundError:
-        raise DataError(f"{args.model}: no such file") from None
-    except ValueError as exc:  # not a model file, or of another version: it says so
-        raise DataError(str(exc)) from None
-    except Exception as exc:  # a corrupt or foreign pickle: say so in one line
-        raise DataError(f"{args.model}: not a saved model ({type(exc).__name__})") from None
-    if not hasattr(est, "score_samples") or not hasattr(est, "n_features_in_"):
-        raise DataError(f"{args.model}: not a fitted OnlineGaussian")
+    est = load(args.model, args.allow_pickle)
+    kind = kinds.kind_of(est)
+    chosen = reads.chosen(kind, args)
     names = getattr(est, "feature_names_in_", None)
     # A model with named features takes its columns by name, unless told which.
     by_name = None if names is None or args.columns is not None else list(names)
     reader = _reader(args, args.path, by_name)
     out = sys.stdout
-    out.write("log_likelihood,mahalanobis\n" if args.mahalanobis else "log_likelihood\n")
+    out.write(",".join(map(reads.quoted, reads.header(kind, est, chosen))) + "\n")
     for k, chunk in enumerate(reader):
         if k == 0:
             _say_delimiter(reader)
@@ -206,20 +226,9 @@ def score(args):
         with warnings.catch_warnings():
             # The columns were matched by name above; the array has none.
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-            columns = [_log_density(est, chunk)]
-            if args.mahalanobis:
-                columns.append(est.mahalanobis(chunk))
-        np.savetxt(out, np.column_stack(columns), fmt="%.17g", delimiter=",")
+            columns = reads.columns(kind, est, chosen, chunk)
+        reads.write(out, columns)
     return 0
-
-
-def _log_density(est, X):
-    """The model's log-density of the rows; a detector's ``score_samples`` is another score."""
-    from .._estimator import OnlineGaussian
-
-    if isinstance(est, OnlineGaussian):
-        return OnlineGaussian.score_samples(est, X)
-    return est.score_samples(X)
 
 
 class _CtrlC:

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from . import commands
+from . import commands, kinds, reads
 from .readers import DataError
 
 EXIT_INTERRUPTED = commands.EXIT_INTERRUPTED
@@ -34,80 +34,143 @@ def main(argv=None):
         return EXIT_BROKEN_PIPE
 
 
-#: The estimator's choices the command offers, with a sentence each; their
-#: defaults and options come from OnlineGaussian itself (:func:`_choice`).
-_CHOICES = {
-    "solver": "update rule: the natural gradient (exact, affine-invariant), or Euclidean "
-    "gradient ascent (sgd, adam) in the coordinates of --parametrization",
-    "parametrization": "coordinates of the sgd and adam steps: log-Cholesky factor of the "
-    "covariance or of the precision, or the covariance itself (ignored by natural)",
-    "covariance_type": "structure of the covariance",
-    "learning_rate": "schedule: optimal is 1/t (the exact running estimate), constant forgets "
-    "at rate eta0, invscaling is eta0 / t**power_t",
+_MODELS = {
+    kinds.GAUSSIAN: "OnlineGaussian, one Gaussian",
+    kinds.MIXTURE: "OnlineGaussianMixture, --n-components Gaussians",
+    kinds.CLASSIFIER: "OnlineGaussianClassifier, a Gaussian per class of --target",
+    kinds.OUTLIER: "OnlineEllipticEnvelope, a Gaussian and a threshold on its distances",
+}
+
+#: The estimator options of ``fit``, by group: ``dest -> (type or None, sentence)``;
+#: the kinds that take each, and its default for each, come from :mod:`.kinds`.
+_ESTIMATOR_OPTIONS = {
+    "every model": {
+        "covariance_type": (
+            None,
+            "structure of the covariance(s); tied (one shared by all components): mixture only",
+        ),
+        "learning_rate": (
+            None,
+            "schedule: optimal is 1/t (the exact running estimate), constant forgets at rate "
+            "eta0, invscaling is eta0 / t**power_t",
+        ),
+        "eta0": (
+            float,
+            "rate of the constant, invscaling and adaptive schedules (for natural and "
+            "constant: the fraction of the estimate each row replaces)",
+        ),
+        "reg_covar": (float, "what the estimate gets where the data do not determine it"),
+        "shrinkage": (
+            "shrinkage",
+            "shrink the covariance toward a multiple of the identity: ledoit-wolf, oas (not "
+            "mixture), or an intensity in [0, 1] (for when rows are few for the features)",
+        ),
+        "batch_size": (
+            "batch_size",
+            "rows per step, or auto (not mixture); for natural and the classifier: speed only",
+        ),
+    },
+    "gaussian and outlier (the Gaussian)": {
+        "solver": (
+            None,
+            "update rule: the natural gradient (exact, affine-invariant), or Euclidean "
+            "gradient ascent (sgd, adam) in the coordinates of --parametrization",
+        ),
+        "parametrization": (
+            None,
+            "coordinates of the sgd and adam steps: log-Cholesky factor of the covariance or "
+            "of the precision, or the covariance itself (ignored by natural)",
+        ),
+    },
+    "mixture": {
+        "n_components": ("positive", "number of Gaussians"),
+        "init_size": (
+            "positive",
+            "rows of the warm-up by batch EM, before online EM takes over",
+        ),
+        "random_state": (int, "seed of the warm-up's initialization, for a repeatable fit"),
+    },
+    "classifier": {
+        "covariance": (
+            None,
+            "per-class: one covariance per class (quadratic boundaries); shared: one pooled "
+            "covariance (linear boundaries)",
+        ),
+    },
+    "outlier": {
+        "contamination": (float, "the fraction of the stream to flag as outliers, in (0, 0.5]"),
+        "threshold": (
+            None,
+            "quantile: the contamination quantile of the stream's own distances; chi2: the "
+            "chi-squared quantile, right for Gaussian rows only",
+        ),
+    },
 }
 
 
-def _choice(name):
-    """``(default, options)`` of OnlineGaussian's string parameter ``name``."""
-    from .._estimator import OnlineGaussian
-
-    (options,) = OnlineGaussian._parameter_constraints[name]
-    return OnlineGaussian().get_params()[name], sorted(options.options)
-
-
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's default after its sentence."""
+    """An option's default after its sentence, unless it has none or says its own."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="onlinegauss",
-        description="Fit a multivariate Gaussian to a stream by gradient ascent.",
+        description="Fit a Gaussian, a Gaussian mixture, a Gaussian classifier or an outlier "
+        "detector to a file too big for memory, and score files with it.",
         formatter_class=_Help,
     )
     sub = parser.add_subparsers(required=True, metavar="{fit,score,demo}")
+    _fit_parser(sub)
+    _score_parser(sub)
+    _demo_parser(sub)
+    return parser
 
+
+def _fit_parser(sub):
     fit = sub.add_parser(
         "fit",
         help="stream a file through partial_fit",
-        description="Stream a file through OnlineGaussian.partial_fit, chunk by chunk, and "
-        "print (or save) the fitted Gaussian.",
+        description="Stream a file through the partial_fit of the --model estimator, chunk by "
+        "chunk, and print (or save) what it learned. An option of another kind of model than "
+        "--model's is refused.",
         formatter_class=_Help,
     )
     fit.add_argument("path", help=_FILES)
-    for name, text in _CHOICES.items():
-        default, options = _choice(name)
-        fit.add_argument(
-            "--" + name.replace("_", "-"), default=default, choices=options, help=text
-        )
     fit.add_argument(
-        "--eta0",
-        type=float,
-        default=0.01,
-        help="rate of the constant, invscaling and adaptive schedules (for natural and "
-        "constant: the fraction of the estimate each row replaces)",
+        "--model",
+        default=kinds.GAUSSIAN,
+        choices=list(kinds.ESTIMATORS),
+        help="what to fit: " + "; ".join(f"{k}: {v}" for k, v in _MODELS.items()),
     )
-    fit.add_argument(
-        "--reg-covar",
-        type=float,
-        default=1e-6,
-        help="what the estimate gets where the data do not determine it",
+    for group_name, options in _ESTIMATOR_OPTIONS.items():
+        group = fit.add_argument_group(f"options of {group_name}")
+        for dest, (kind, text) in options.items():
+            _estimator_option(group, dest, kind, text)
+    classifier = fit.add_argument_group("the classifier's labels")
+    classifier.add_argument(
+        "--target",
+        help="the column of the labels (needed by --model classifier): its name in the "
+        "header, or its 0-based position, negative from the end (-1: the last column, as "
+        "in an .npy file); the features are the other columns, or --columns",
     )
-    fit.add_argument(
-        "--shrinkage",
-        type=_shrinkage,
-        default=None,
-        help="shrink the covariance toward a multiple of the identity: ledoit-wolf, oas, or "
-        "an intensity in [0, 1] (for when rows are few for the features)",
-    )
-    fit.add_argument(
-        "--batch-size", type=int, default=1000, help="rows per gradient step (natural: speed only)"
+    classifier.add_argument(
+        "--classes",
+        type=_classes,
+        help="comma-separated, every label of the stream (default: the labels found by a "
+        "first pass over the target column; needed on standard input, which is read once). "
+        "Labels are numbers when every class is one, else text",
     )
     _reading_options(fit)
     fit.add_argument(
         "--skip-invalid",
         action="store_true",
-        help="skip and count rows with NaN or infinite values instead of refusing the file",
+        help="skip and count rows with NaN or infinite values (or no label) instead of "
+        "refusing the file",
     )
     fit.add_argument(
         "--output",
@@ -119,27 +182,59 @@ def _parser():
     fit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     fit.set_defaults(command=commands.fit)
 
+
+def _estimator_option(group, dest, kind, text):
+    takes = kinds.OPTION_KINDS[dest]
+    if takes != kinds.ALL:
+        text += f" [{', '.join(takes)}]"
+    text += " " + kinds.defaults_text(dest)
+    types = {
+        "shrinkage": _shrinkage,
+        "batch_size": _batch_size,
+        "positive": _whole,
+        None: None,
+        int: int,
+        float: float,
+    }
+    options = {"help": text, "type": types[kind]}
+    if kind is None:
+        options["choices"] = kinds.choices(dest)
+    group.add_argument(kinds.flag(dest), **options)
+
+
+def _score_parser(sub):
     score = sub.add_parser(
         "score",
-        help="per-row log-likelihoods under a saved model, as CSV",
-        description="Write the log-likelihood of every row under a saved model, as CSV. A "
-        "model fitted on a file with a header takes its columns by name.",
+        help="per-row reads of a saved model, as CSV",
+        description="Write a column of the model's for every row, as CSV: "
+        + "; ".join(
+            f"{kind}: {reads.PRIMARY[kind].replace('_', '-')}" for kind in kinds.ESTIMATORS
+        )
+        + ". Each option adds its read; one the model's kind has not is refused. A model "
+        "fitted on a file with a header takes its columns by name.",
         formatter_class=_Help,
     )
     score.add_argument("model", help="a model saved by 'onlinegauss fit --output'")
     score.add_argument(
         "--allow-pickle",
         action="store_true",
-        help="also accept a pickle or joblib file, such as an OnlineGaussian saved from "
-        "Python: loading one runs whatever code it holds, so only for files you trust",
+        help="also accept a pickle or joblib file, such as an estimator saved from Python: "
+        "loading one runs whatever code it holds, so only for files you trust",
     )
     score.add_argument("path", help=_FILES)
-    score.add_argument(
-        "--mahalanobis", action="store_true", help="add the squared Mahalanobis distance"
-    )
+    for dest, meanings in reads.READS.items():
+        if dest == "log_likelihood":
+            continue
+        score.add_argument(
+            reads.flag(dest),
+            action="store_true",
+            help="add " + "; ".join(f"{kind}: {text}" for kind, text in meanings.items()),
+        )
     _reading_options(score)
     score.set_defaults(command=commands.score)
 
+
+def _demo_parser(sub):
     demo = sub.add_parser(
         "demo",
         help="the textbook update against the library's solvers",
@@ -159,7 +254,6 @@ def _parser():
         "--no-plot", dest="plot", action="store_const", const=None, help="make no figure"
     )
     demo.set_defaults(command=commands.demo)
-    return parser
 
 
 def _reading_options(parser):
@@ -201,11 +295,32 @@ def _shrinkage(text):
         ) from None
 
 
+def _batch_size(text):
+    return "auto" if text == "auto" else _whole(text)
+
+
 def _names(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise argparse.ArgumentTypeError(f"{text!r} names no column")
     return names
+
+
+def _classes(text):
+    labels = [label.strip() for label in text.split(",") if label.strip()]
+    if not labels:
+        raise argparse.ArgumentTypeError(f"{text!r} names no class")
+    return labels
+
+
+def _whole(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, at least 1")
+    return value
 
 
 def _positive(text):
