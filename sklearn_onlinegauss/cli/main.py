@@ -206,9 +206,11 @@ def _score_parser(sub):
     score = sub.add_parser(
         "score",
         help="per-row reads of a saved model, as CSV",
-        description="Write a column of the model's for every row, as CSV: "
+        description="Write reads of the model for every row, as CSV: first the kind's own "
+        "column, "
         + "; ".join(
-            f"{kind}: {reads.PRIMARY[kind].replace('_', '-')}" for kind in kinds.ESTIMATORS
+            f"{kind}: {reads.PRIMARY[kind]} ({reads.READS[reads.PRIMARY[kind]][kind]})"
+            for kind in kinds.ESTIMATORS
         )
         + ". Each option adds its read; one the model's kind has not is refused. A model "
         "fitted on a file with a header takes its columns by name.",
