@@ -121,8 +121,9 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         """A density with the current settings: the fitted one continued, or a new one."""
         if not self.__sklearn_is_fitted__():
             return clone(self._template())
-        density = copy.copy(self.estimator_)  # its arrays are replaced by updates, not changed
-        return _with_settings(density, self._template())
+        density = _with_settings(self.estimator_, self._template())
+        # The call's updates go to a copy: estimator_ stays as it is if the call fails.
+        return copy.copy(density) if density is self.estimator_ else density
 
     # fit and partial_fit are the base's; these hooks run them on the density.
     # The density's parameters are validated by its own calls (nested validation).
@@ -239,11 +240,12 @@ _DEFAULT_DENSITY = OnlineGaussian()
 
 
 def _with_settings(density, template):
-    """``density`` with ``template``'s settings, set only where they differ."""
-    if density._param_values() != template._param_values():
-        names = type(template)._parameter_constraints
-        density.set_params(**{name: getattr(template, name) for name in names})
-    return density
+    """``density``, or a copy of it with ``template``'s settings where they differ."""
+    if density._param_values() == template._param_values():
+        return density
+    density = copy.copy(density)  # its arrays are replaced by updates, not changed
+    names = type(template)._parameter_constraints
+    return density.set_params(**{name: getattr(template, name) for name in names})
 
 
 _DENSITY_READS = frozenset(

@@ -11,20 +11,8 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticD
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_onlinegauss import OnlineGaussianClassifier
-
-
-@parametrize_with_checks(
-    [
-        OnlineGaussianClassifier(),
-        OnlineGaussianClassifier(covariance="shared"),
-        OnlineGaussianClassifier(shrinkage="ledoit-wolf"),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def _dataset(name, for_qda=False):

@@ -32,17 +32,32 @@ from sklearn_onlinegauss import (
 #: ``(id, factory of a new unfitted estimator, whether it needs y)``.
 REGISTRY = [
     ("gaussian", lambda: OnlineGaussian(), False),
+    ("gaussian-sgd", lambda: OnlineGaussian(solver="sgd"), False),
     ("gaussian-adam", lambda: OnlineGaussian(solver="adam"), False),
+    (
+        "gaussian-adam-whiten",
+        lambda: OnlineGaussian(solver="adam", preconditioner="whiten"),
+        False,
+    ),
+    ("gaussian-riemannian", lambda: OnlineGaussian(solver="riemannian"), False),
     ("gaussian-diag", lambda: OnlineGaussian(covariance_type="diag"), False),
     ("classifier", lambda: OnlineGaussianClassifier(), True),
     ("classifier-shared", lambda: OnlineGaussianClassifier(covariance="shared"), True),
+    ("classifier-ledoit-wolf", lambda: OnlineGaussianClassifier(shrinkage="ledoit-wolf"), True),
+    ("mixture-default", lambda: OnlineGaussianMixture(), False),
     ("mixture", lambda: OnlineGaussianMixture(n_components=2, random_state=0), False),
     (
         "mixture-tied",
         lambda: OnlineGaussianMixture(2, covariance_type="tied", random_state=0),
         False,
     ),
+    (
+        "mixture-diag",
+        lambda: OnlineGaussianMixture(2, covariance_type="diag", random_state=0),
+        False,
+    ),
     ("detector", lambda: OnlineEllipticEnvelope(), False),
+    ("detector-learn-inliers", lambda: OnlineEllipticEnvelope(learn_outliers=False), False),
     (
         "detector-composed",
         lambda: OnlineEllipticEnvelope(estimator=OnlineGaussian(), contamination=0.1),
@@ -257,8 +272,8 @@ def _exact(est):
     The default schedules of the density and the classifier; the detector's when its
     density's is.
     """
-    if isinstance(est, OnlineEllipticEnvelope):
-        return _exact(est.estimator or OnlineGaussian())
+    if isinstance(est, OnlineEllipticEnvelope):  # the rows it flags are not all learned
+        return est.learn_outliers and _exact(est.estimator or OnlineGaussian())
     if isinstance(est, OnlineGaussian):
         return est.solver == "natural" and est.learning_rate == "optimal" and not est.average
     if isinstance(est, OnlineGaussianClassifier):
@@ -447,7 +462,10 @@ def test_merged_estimator_streams_on(factory, needs_y, via):
                 merged = og_dask.fit(est, da.from_array(X[old], chunks=(63, N_FEATURES)), dy)
         _partial_fit(merged, X[new], y[new], needs_y)
         _partial_fit(merged, X[new], y[new], needs_y)  # the streaming path as well
-    assert merged.n_samples_seen_ == 350
+    if getattr(est, "learn_outliers", True):
+        assert merged.n_samples_seen_ == 350
+    else:  # the rows a fitted detector flags are not learned
+        assert 300 <= merged.n_samples_seen_ < 350
     _assert_merged_reads(merged, est, X)
     if _exact(est):
         rows = np.r_[np.arange(300), np.arange(250, 300)]
@@ -570,6 +588,8 @@ def _rate_changes(est):
             {"estimator__reg_covar": 1e-3},
             {"contamination": 0.2},
         ]
+    if isinstance(getattr(est, "shrinkage", None), str):  # needs the exact schedule
+        return [{"reg_covar": 1e-3}, {"eta0": 0.05}]
     if isinstance(est, OnlineGaussian | OnlineGaussianClassifier | OnlineGaussianMixture):
         return [{"learning_rate": "constant", "eta0": 0.1}, {"reg_covar": 1e-3}, {"eta0": 0.05}]
     raise AssertionError(f"no rate listed for {type(est).__name__}")

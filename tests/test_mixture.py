@@ -14,16 +14,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_onlinegauss import OnlineGaussian, OnlineGaussianMixture
 
 STRUCTURES = ["full", "tied", "diag", "spherical"]
-
-
-@parametrize_with_checks([OnlineGaussianMixture(), OnlineGaussianMixture(covariance_type="diag")])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def _stream(model, X, size, passes=1, seed=0):

@@ -8,15 +8,9 @@ from scipy.stats import chi2
 from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_onlinegauss import OnlineEllipticEnvelope, OnlineGaussian
 from sklearn_onlinegauss._quantiles import DistanceHistogram, pool_distances, upper_quantile
-
-
-@parametrize_with_checks([OnlineEllipticEnvelope(), OnlineEllipticEnvelope(learn_outliers=False)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def _gaussian(n, d, seed):

@@ -1,4 +1,4 @@
-"""The scikit-learn estimator contract, and working the way users combine estimators."""
+"""Working the way users combine estimators: pipelines, searches, cross-validation, clones."""
 
 import numpy as np
 import pytest
@@ -7,28 +7,10 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from sklearn_onlinegauss import OnlineGaussian
 
-ESTIMATORS = [
-    OnlineGaussian(),
-    OnlineGaussian(solver="sgd"),
-    OnlineGaussian(solver="adam"),
-    OnlineGaussian(solver="riemannian"),
-    OnlineGaussian(solver="adam", preconditioner="whiten"),
-    OnlineGaussian(covariance_type="diag"),
-]
-
-
-# No expected failures for any of these configurations.
-@parametrize_with_checks(ESTIMATORS)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-def test_param_validation():
-    check_param_validation("OnlineGaussian", OnlineGaussian())
+# scikit-learn's estimator checks run over every estimator in tests/test_common.py.
 
 
 def _data(n=300, seed=0):
