@@ -323,20 +323,26 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         """How ``other`` cannot merge with this estimator beyond settings and features, or None."""
         return None
 
-    def _check_structure(self):
-        """Refuse to continue the learned state with other structural parameters."""
-        learned, now = dict(self._structure_), dict(self._structure_values())
+    def _check_structure(self, settings=None, owner=None, prefix=""):
+        """Refuse to continue the learned state with other structural parameters.
+
+        ``settings``: the structural values to continue with (by default the
+        estimator's own); ``owner`` and ``prefix`` name them as the caller set
+        them (the detector's ``estimator__``).
+        """
+        learned = dict(self._structure_)
+        now = dict(self._structure_values() if settings is None else settings)
         changed = sorted(
             name
             for name in learned.keys() | now.keys()
             if not _same(learned.get(name), now.get(name))
         )
         if changed:
-            what = ", ".join(f"{n}={learned.get(n)!r} -> {now.get(n)!r}" for n in changed)
+            what = ", ".join(f"{prefix}{n}={learned.get(n)!r} -> {now.get(n)!r}" for n in changed)
             raise ValueError(
-                f"{type(self).__name__} was fitted with other structural parameters ({what}): "
-                "they fix what the learned state means, so it cannot continue with them. "
-                "Call fit (without warm_start) to start afresh, or set them back."
+                f"{type(owner or self).__name__} was fitted with other structural parameters "
+                f"({what}): they fix what the learned state means, so it cannot continue "
+                "with them. Call fit (without warm_start) to start afresh, or set them back."
             )
 
     def __setstate__(self, state):

@@ -121,6 +121,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         """A density with the current settings: the fitted one continued, or a new one."""
         if not self.__sklearn_is_fitted__():
             return clone(self._template())
+        self._check_density_structure()
         density = _with_settings(self.estimator_, self._template())
         # The call's updates go to a copy: estimator_ stays as it is if the call fails.
         return copy.copy(density) if density is self.estimator_ else density
@@ -195,7 +196,13 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
 
     def _fitted_density(self):
         """``estimator_`` with the density settings of now (``set_params(estimator__...)``)."""
+        self._check_density_structure()
         return _with_settings(self.__dict__["estimator_"], self._template())
+
+    def _check_density_structure(self):
+        """The base's rule for the density's structural settings, named as they are set."""
+        settings = self._template()._structure_values()
+        self.__dict__["estimator_"]._check_structure(settings, self, "estimator__")
 
     @property
     def offset_(self):

@@ -568,9 +568,14 @@ def _structural_changes(est):
         ]
     if isinstance(est, OnlineEllipticEnvelope):
         if est.estimator is None:
-            return [({"estimator": OnlineGaussian(covariance_type="diag")}, "covariance_type")]
+            return [
+                (
+                    {"estimator": OnlineGaussian(covariance_type="diag")},
+                    "estimator__covariance_type",
+                )
+            ]
         other = _other(est.estimator.covariance_type, ["diag", "full"])
-        return [({"estimator__covariance_type": other}, "covariance_type")]
+        return [({"estimator__covariance_type": other}, "estimator__covariance_type")]
     raise AssertionError(f"no structural parameter listed for {type(est).__name__}")
 
 

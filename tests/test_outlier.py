@@ -231,8 +231,9 @@ def test_the_density_settings_follow_the_rule_of_the_density():
     X = np.random.default_rng(9).normal(size=(600, 3))
     detector = OnlineEllipticEnvelope(OnlineGaussian()).fit(X)
     detector.set_params(estimator__covariance_type="diag")
-    with pytest.raises(ValueError, match="covariance_type='full' -> 'diag'"):
-        detector.partial_fit(X)
+    for call in (lambda: detector.partial_fit(X), lambda: detector.covariance_):
+        with pytest.raises(ValueError, match="estimator__covariance_type='full' -> 'diag'"):
+            call()
     detector.set_params(estimator__covariance_type="full", estimator__reg_covar=1e-3)
     detector.partial_fit(X)
     assert detector.estimator_.reg_covar == 1e-3
