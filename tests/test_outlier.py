@@ -192,7 +192,7 @@ def test_merge_save_load_and_the_command_line_keep_the_detector():
     ).stdout.splitlines()
     assert scored[0] == "log_likelihood"  # the density's, not the detector's score
     np.testing.assert_allclose(
-        np.array(scored[1:], dtype=float), OnlineGaussian.score_samples(merged, X[:5])
+        np.array(scored[1:], dtype=float), merged.estimator_.score_samples(X[:5])
     )
 
 
