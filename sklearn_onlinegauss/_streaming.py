@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 class Carry(NamedTuple):
     """Everything a pass of mini-batches reads and returns."""
 
