@@ -1,5 +1,6 @@
 """A classifier's learned state: one Gaussian per class, its step with labels as row weights."""
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -11,8 +12,21 @@ from ._shrinkage import (
     intensity,
     pool_labelled_fourth_moments,
 )
+from .exceptions import outside_stacklevel
 
-__all__ = ["ClassState", "class_intensities", "class_step", "labels_of", "merge_class_states"]
+__all__ = [
+    "ClassState",
+    "LinearForm",
+    "finite_joint",
+    "nearest_relative",
+    "checked_priors",
+    "class_intensities",
+    "class_step",
+    "labels_of",
+    "log_posteriors",
+    "merge_class_states",
+    "sorted_classes",
+]
 
 
 class ClassState(NamedTuple):
@@ -24,19 +38,28 @@ class ClassState(NamedTuple):
     fourth: FourthMoments = None  # Ledoit-Wolf's sums per class, when gathered
 
 
-class _Labels(NamedTuple):
-    classes: np.ndarray
-    index: np.ndarray  # each row's class, as an index into classes
-
-
 class Labels(NamedTuple):
     classes: np.ndarray
     index: np.ndarray  # each row's class, as an index into classes
 
 
+def sorted_classes(classes):
+    """The distinct ``classes``, sorted; a ValueError if they are of types that do not compare."""
+    try:
+        return np.unique(classes)
+    except TypeError:
+        raise ValueError(f"classes must be of one type, got {classes!r}.") from None
+
+
 def labels_of(classes, y):
     """:class:`Labels` of ``y`` among the sorted ``classes``; a ValueError for others."""
-    index = np.searchsorted(classes, y)
+    try:
+        index = np.searchsorted(classes, y)
+    except TypeError:  # labels of another type than the classes: numpy cannot order them
+        raise ValueError(
+            f"y's labels ({y[:3]!r}) cannot be compared with the classes {classes!r}: "
+            "every label must be of the classes' type."
+        ) from None
     index[index >= len(classes)] = 0
     unknown = classes[index] != y
     if unknown.any():
@@ -123,3 +146,97 @@ def _combine_class_fourth(a, b):
             wb[k] / (wa[k] + wb[k]),
         )
     return FourthMoments(m3, m4)
+
+
+def checked_priors(priors, n_classes, warn=False):
+    """User ``priors`` as probabilities, or a ValueError that says what is wrong.
+
+    As :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`:
+    priors that do not sum to 1 are renormalized, with a warning (``warn``).
+    """
+    try:
+        p = np.asarray(priors, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"priors must be numbers, got {priors!r}.") from None
+    if p.shape != (n_classes,):
+        raise ValueError(
+            f"priors must be one number per class ({n_classes}), got shape {p.shape}."
+        )
+    if not np.isfinite(p).all():
+        raise ValueError(f"priors must be finite, got {p!r}.")
+    if (p < 0).any():
+        raise ValueError(f"priors must be non-negative, got {p!r}.")
+    if not p.any():
+        raise ValueError(f"priors must not all be zero, got {p!r}.")
+    if warn and abs(p.sum() - 1.0) > 1e-5:
+        warnings.warn(
+            "The priors do not sum to 1. Renormalizing",
+            UserWarning,
+            stacklevel=outside_stacklevel(),
+        )
+    p = p / p.max()  # no overflow in the sum
+    return p / p.sum()
+
+
+def log_posteriors(joint):
+    """Rows of joint log-likelihoods (each with a finite entry) as log posteriors, no NaN."""
+    shifted = joint - joint.max(axis=1, keepdims=True)  # finite max: no inf - inf
+    with np.errstate(under="ignore"):
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class LinearForm(NamedTuple):
+    """A shared covariance's joint log-likelihoods, less the term common to every class."""
+
+    centre: np.ndarray
+    coef: np.ndarray  # (n_classes, d): precision times each mean about the centre
+    intercept: np.ndarray  # -inf for a class not seen
+
+    @classmethod
+    def of(cls, locations, precision, seen):
+        centre = locations.mean(axis=0)
+        coef = np.zeros((len(seen), len(centre)))
+        coef[seen] = (locations - centre) @ precision
+        intercept = np.full(len(seen), -np.inf)
+        intercept[seen] = -0.5 * np.einsum("ij,ij->i", coef[seen], locations - centre)
+        return cls(centre, coef, intercept)
+
+    def __call__(self, X):
+        with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
+            return (X - self.centre) @ self.coef.T + self.intercept
+
+
+def _nearer(score, x, centre):
+    """``(score(row), s)`` at ``centre + s (x - centre)``, the first s = 2**-64k it scores."""
+    s = 1.0
+    while True:
+        s *= 2.0**-64
+        values = score((centre + (x - centre) * s)[None])[0]
+        if np.isfinite(values.max()):  # as s -> 0 the row is the centre, which scores
+            return values, s
+
+
+def finite_joint(joint_at, X, centre):
+    """Joint log-likelihoods of the rows, up to a constant per row, finite at each row's max.
+
+    A row float64 cannot score (every class -inf, an overflow, inf - inf) is
+    scored at the point toward it from ``centre`` that it can, ``s`` times as
+    far, and the differences stretched back by ``1 / s``: the posteriors' limit
+    along the ray, one-hot but for exact ties (user guide).
+    """
+    joint = joint_at(X)
+    for i in np.flatnonzero(~np.isfinite(joint.max(axis=1))):
+        near, s = _nearer(joint_at, X[i], centre)
+        with np.errstate(over="ignore"):
+            joint[i] = (near - near.max()) / s
+    return joint
+
+
+def nearest_relative(closeness, X, centre):
+    """Each row's largest ``closeness`` (minus a relative distance), +-inf beyond float64."""
+    values = closeness(X).max(axis=1)
+    for i in np.flatnonzero(~np.isfinite(values)):
+        near, s = _nearer(closeness, X[i], centre)
+        with np.errstate(over="ignore"):
+            values[i] = near.max() / (s * s)  # a difference of quadratics: s**2 nearer
+    return values

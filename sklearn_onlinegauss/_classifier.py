@@ -1,20 +1,33 @@
 """OnlineGaussianClassifier: one Gaussian per class, the face whose row weights are labels."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import StreamingEstimator
-from ._classes import ClassState, class_intensities, class_step, labels_of, merge_class_states
+from ._classes import (
+    ClassState,
+    LinearForm,
+    checked_priors,
+    class_intensities,
+    class_step,
+    finite_joint,
+    labels_of,
+    log_posteriors,
+    merge_class_states,
+    nearest_relative,
+    sorted_classes,
+)
 from ._compat import Interval, InvalidParameterError, StrOptions
 from ._merge import merged_like
 from ._shrinkage import FourthMoments
-from ._streaming import Carry, call_lock, check_fitted
+from ._streaming import Carry, cached_read, call_lock, check_fitted
 from ._structures import PER_COMPONENT, SHARED, STRUCTURES
+from .exceptions import outside_stacklevel
 
 __all__ = ["OnlineGaussianClassifier"]
 
@@ -22,41 +35,40 @@ __all__ = ["OnlineGaussianClassifier"]
 class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     """One Gaussian per class, streamed with ``partial_fit(X, y, classes)``.
 
-    Every class's Gaussian takes the natural-gradient step from the rows of
-    its class, all classes in one pass (K Gaussians, rows weighted by their
-    class: :ref:`theory-mixtures`). With the default ``'optimal'`` schedule
-    the estimate is exact whatever the chunking: with
-    ``covariance='per-class'`` the model of
+    Each row takes the natural step of its class's Gaussian (:ref:`theory-mixtures`).
+    With the default ``'optimal'`` schedule the estimate is exact whatever the
+    chunking: the model of
     :class:`~sklearn.discriminant_analysis.QuadraticDiscriminantAnalysis`
-    (``reg_param=0``), with ``covariance='shared'`` the one of
-    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`; with
-    ``covariance_type='diag'`` per class that of
-    :class:`~sklearn.naive_bayes.GaussianNB`.
+    (``reg_param=0``), of
+    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis` with
+    ``covariance='shared'``, of :class:`~sklearn.naive_bayes.GaussianNB` with
+    ``covariance_type='diag'``. A class with no rows yet has no Gaussian,
+    and a row too far for float64 to score still gets finite probabilities:
+    the user guide's "One Gaussian per class" says what each read then returns.
 
     Parameters
     ----------
     covariance : {'per-class', 'shared'}, default='per-class'
-        One covariance per class (quadratic boundaries), or the pooled
-        within-class covariance shared by all (linear boundaries; needs
-        ``covariance_type='full'``).
+        One covariance per class, or the pooled within-class covariance
+        (needs ``covariance_type='full'``).
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         Structure of the per-class covariances.
     learning_rate : {'optimal', 'constant', 'invscaling'}, default='optimal'
-        Schedule of the stream, as in :class:`OnlineGaussian` (a class's rate
-        is the stream's over its share of the stream).
+        Schedule of the stream, as in :class:`OnlineGaussian`.
     eta0 : float, default=0.01
         Rate of ``'constant'`` (below 1) and ``'invscaling'``.
     power_t : float, default=0.6
         Exponent of ``'invscaling'``.
     priors : array-like of shape (n_classes,), default=None
-        Class priors; None: the class frequencies of the stream.
+        Class priors, finite, non-negative, not all zero (renormalized, with a
+        warning, if they do not sum to 1); None: the class frequencies.
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     shrinkage : {'ledoit-wolf', 'oas'} or float in [0, 1], default=None
         Shrinkage of each covariance toward its mean variance: a fixed
-        intensity, or LedoitWolf's / OAS's on each class's rows, exactly
-        (these need ``covariance_type='full'`` and ``learning_rate='optimal'``;
-        ``'ledoit-wolf'`` is per class only and gathers two more sums).
+        intensity, or LedoitWolf's / OAS's on each class's rows (these need
+        ``covariance_type='full'`` and ``learning_rate='optimal'``;
+        ``'ledoit-wolf'`` is per class only).
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it.
 
@@ -67,9 +79,10 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         Total sample weight seen of each class.
     priors_ : ndarray of shape (n_classes,)
     means_ : ndarray of shape (n_classes, n_features)
+        Zeros for a class with no rows.
     covariances_ : ndarray
-        Per-class covariances, shaped as in GaussianMixture
-        (``covariance='per-class'`` only).
+        Per-class covariances, shaped as in GaussianMixture, zeros for a
+        class with no rows (``covariance='per-class'`` only).
     covariance_ : ndarray of shape (n_features, n_features)
         The shared covariance (``covariance='shared'`` only).
     n_features_in_ : int
@@ -145,6 +158,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+            Relative weights: scaling them all changes no estimate.
 
         Returns
         -------
@@ -170,7 +184,9 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         with call_lock(self):
             if classes is None and self._params_unchanged():  # the streaming case
                 return self._update(X, y, sample_weight, self._validated_params)
-            return self._validated_partial_fit(X, y, sample_weight, classes=classes)
+            return self._validated_partial_fit(
+                X, y, sample_weight, classes=classes, check_priors=True
+            )
 
     # -- the hooks -------------------------------------------------------------------
 
@@ -206,7 +222,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     def _one_pass_is_exact(self):
         return True  # fit is one pass of the stream in its order
 
-    def _check_targets(self, X, y, first, fit=False, classes=None):
+    def _check_targets(self, X, y, first, fit=False, classes=None, check_priors=False):
         if first or not (type(y) is np.ndarray and y.ndim == 1):
             y = column_or_1d(y, warn=True)
             check_classification_targets(y)
@@ -224,7 +240,10 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
                     f"classes={classes!r} is not the classes_ of the first call, {known!r}."
                 )
             classes = known
-        return labels_of(np.unique(classes) if first and not fit else classes, y)
+        labels = labels_of(sorted_classes(classes) if first and not fit else classes, y)
+        if (fit or check_priors) and self.priors is not None:  # a call that receives them
+            checked_priors(self.priors, len(labels.classes), warn=True)
+        return labels
 
     def _start(self, X, labels, rng):
         K, d = len(labels.classes), X.shape[1]
@@ -281,27 +300,44 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
 
     @property
     def priors_(self):
-        """ndarray of shape (n_classes,): the class priors used."""
+        """ndarray of shape (n_classes,): the class priors used (0 for a class not seen)."""
         check_fitted(self)
         if self.priors is not None:
-            priors = np.asarray(self.priors, dtype=float)
-            if priors.shape != self.classes_.shape or np.any(priors < 0):
-                raise ValueError(f"priors must be {len(self.classes_)} non-negative numbers.")
-            return priors / priors.sum()
+            return checked_priors(self.priors, len(self.classes_))
         weights = self._state.gaussians.weights
         return weights / weights.sum()
 
+    def _seen(self):
+        """Which classes have rows, and so a Gaussian."""
+        check_fitted(self)
+        return self._state.counts > 0
+
+    def _read(self, carry):
+        """The Gaussians of the classes seen, shrunk and regularized: no made-up one."""
+        seen, structure = carry.state.counts > 0, self._structure()
+        state = structure.take(self._moments(carry.state), seen)
+        intensities = np.asarray(self._intensities(carry))
+        state = structure.shrink(state, intensities[seen] if intensities.ndim else intensities)
+        return structure.regularized(state, self.reg_covar)
+
+    def _of_every_class(self, values):
+        """Values of the classes seen as rows of every class: zeros for one not seen."""
+        seen = self._seen()
+        out = np.zeros((len(seen), *values.shape[1:]))
+        out[seen] = values
+        return out
+
     @property
     def means_(self):
-        """ndarray of shape (n_classes, n_features): the class means."""
-        return self._fitted()[0].locations
+        """ndarray of shape (n_classes, n_features): the class means (zeros: not seen)."""
+        return self._of_every_class(self._fitted()[0].locations)
 
     @property
     def covariances_(self):
-        """ndarray: the per-class covariances (``covariance='per-class'``)."""
+        """ndarray: the per-class covariances (``covariance='per-class'``; zeros: not seen)."""
         if self.covariance == "shared":
             raise AttributeError("covariance='shared' has one covariance_, not covariances_.")
-        return self._fitted()[0].covariances.copy()
+        return self._of_every_class(self._fitted()[0].covariances)
 
     @property
     def covariance_(self):
@@ -310,17 +346,55 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
             raise AttributeError("covariance='per-class' has covariances_, not covariance_.")
         return self._fitted()[0].covariances.copy()
 
+    def _checked_rows(self, X):
+        """``validate_data``'s ``X``, with one warning per call if a class has no rows."""
+        seen = self._seen()
+        if not seen.all():
+            warnings.warn(
+                f"{type(self).__name__} has seen no rows of classes "
+                f"{self.classes_[~seen].tolist()}: "
+                "they have no Gaussian, so their probability is 0, their distance inf, "
+                "and they are not predicted.",
+                UserWarning,
+                stacklevel=outside_stacklevel(),
+            )
+        return self._check_X(X)
+
+    def _distances_at(self, X):
+        """Squared distances of checked rows to every class: inf to a class not seen."""
+        state, factor, _ = self._fitted()
+        distances = np.full((len(X), len(self.classes_)), np.inf)
+        distances[:, self._seen()] = self._structure().mahalanobis(state, factor, X)
+        return distances
+
     def _joint_log_likelihood(self, X):
-        state, factor, normalizers = self._fitted()
-        X = self._check_X(X)
-        with np.errstate(divide="ignore"):  # a class not seen yet: prior 0, log -inf
-            log_priors = np.log(self.priors_)
-        return self._structure().log_density(state, factor, X, normalizers) + log_priors
+        """Log prior plus log-density of each class, up to a constant per row (user guide)."""
+        X, seen = self._checked_rows(X), self._seen()
+        log_priors = np.full(len(seen), -np.inf)
+        with np.errstate(divide="ignore"):
+            log_priors[seen] = np.log(self.priors_[seen])
+        if np.isneginf(log_priors).all():
+            raise ValueError(
+                f"The priors give no mass to any class seen ({self.classes_[seen]!r}): "
+                "no class can be predicted. Set priors that give a class seen mass."
+            )
+        state, _, normalizers = self._fitted()
+        if self.covariance == "shared":  # LDA's linear form: exact far from the classes
+            linear = cached_read(self, (self._state,), self._linear, name="linear")
+            return finite_joint(lambda rows: linear(rows) + log_priors, X, linear.centre)
+        terms = np.zeros(len(seen))
+        terms[seen] = normalizers
+        joint_at = lambda rows: -0.5 * (self._distances_at(rows) + terms) + log_priors  # noqa: E731
+        return finite_joint(joint_at, X, state.locations.mean(axis=0))
+
+    def _linear(self):
+        state, factor, _ = self._fitted()
+        precision = self._structure().precisions(factor, self.n_features_in_)[0]
+        return LinearForm.of(state.locations, precision, self._seen())
 
     def predict_log_proba(self, X):
         """Log of the class posterior probabilities, shape (n_samples, n_classes)."""
-        joint = self._joint_log_likelihood(X)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        return log_posteriors(self._joint_log_likelihood(X))
 
     def predict_proba(self, X):
         """Class posterior probabilities, shape (n_samples, n_classes)."""
@@ -332,34 +406,19 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else joint
 
     def predict(self, X):
-        """The most probable class of each row."""
+        """The most probable class of each row (never a class not seen)."""
         return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy of ``predict(X)`` against ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        float
-        """
-        return super().score(X, y, sample_weight=sample_weight)
-
     def mahalanobis(self, X):
-        """Squared Mahalanobis distances to every class, shape (n_samples, n_classes)."""
-        state, factor, _ = self._fitted()
-        return self._structure().mahalanobis(state, factor, self._check_X(X))
+        """Squared Mahalanobis distances to every class (inf: not seen), (n_samples, n_classes)."""
+        return self._distances_at(self._checked_rows(X))
 
     def ood_score(self, X, relative=False):
         """Minus each row's smallest class Mahalanobis distance (low: out of distribution).
 
         The Mahalanobis OOD score (Lee et al., 2018); ``relative=True`` subtracts
         the row's distance to one Gaussian of all the data seen (Ren et al., 2021).
+        Classes not seen are left out; -inf where the distances overflow.
 
         Parameters
         ----------
@@ -370,13 +429,20 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        distances = self.mahalanobis(X)
-        if relative:
-            distances = distances - self._background_mahalanobis(X)[:, None]
-        return -distances.min(axis=1)
+        X = self._checked_rows(X)
+        if not relative:
+            return -self._distances_at(X).min(axis=1)
+        full, background, factor = self._background()
 
-    def _background_mahalanobis(self, X):
-        """Squared distances to the Gaussian of all the data: the classes' pooled moments."""
+        def closeness(rows):  # minus each relative distance
+            base = full.mahalanobis(background, factor, rows)
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN, scored nearer
+                return base - self._distances_at(rows)
+
+        return nearest_relative(closeness, X, background.locations[0])
+
+    def _background(self):
+        """``(structure, Gaussian, factor)`` of all the data: the classes' pooled moments."""
         state = self._fitted()[0]
         weights = state.weights / state.weights.sum()
         centre = weights @ state.locations
@@ -387,4 +453,4 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         background, factor = full.regularized(
             full.from_full(centre[None], covariance[None]), self.reg_covar
         )
-        return full.mahalanobis(background, factor, self._check_X(X))[:, 0]
+        return full, background, factor

@@ -247,3 +247,163 @@ def test_a_structural_setting_changed_after_fitting_is_refused_by_reads_and_call
             call()
     np.testing.assert_array_equal(clf.set_params(covariance_type="full").predict_proba(X), before)
     assert clf.set_params(covariance_type="diag").fit(X, y).covariances_.shape == (3, 4)
+
+
+# -- never silently wrong (issue 29) ----------------------------------------------------
+
+
+def _two_classes(scale, shift=0.0):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.arange(300) % 2
+    X[y == 1] *= [2.0, 1.0, 0.5]  # class 1 is widest along the first feature
+    return (X + shift) * scale, y
+
+
+@pytest.mark.parametrize("covariance", ["per-class", "shared"])
+@pytest.mark.parametrize("scale", [1e-140, 1e-5, 1.0, 1e100, 1e149])
+def test_a_row_far_from_every_class_gets_finite_probabilities(covariance, scale):
+    X, y = _two_classes(scale)
+    clf = OnlineGaussianClassifier(covariance=covariance).fit(X, y)
+    far = np.array([[1e149, 0, 0], [-1e149, 0, 0], [1e149, -1e149, 0]])
+    rows = np.vstack([X[:5], far])
+    with np.errstate(invalid="raise"):  # no inf - inf, no 0 * inf, anywhere in the reads
+        proba, log_proba = clf.predict_proba(rows), clf.predict_log_proba(rows)
+        decision, predicted = clf.decision_function(rows), clf.predict(rows)
+        accuracy = clf.score(rows, np.r_[y[:5], 1, 1, 1])
+        distances, ood = clf.mahalanobis(rows), clf.ood_score(rows)
+        relative = clf.ood_score(rows, relative=True)
+    for values in (proba, log_proba, decision, distances, ood, relative):
+        assert not np.isnan(values).any()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(log_proba), proba, rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(predicted, clf.classes_[np.argmax(proba, axis=1)])
+    assert ((decision > 0) == (predicted == 1)).all()
+    np.testing.assert_array_equal(ood, -distances.min(axis=1))
+    if covariance == "per-class" and scale < 1e100:
+        # The far rows' limit: the class whose Gaussian is widest along the row's direction.
+        np.testing.assert_array_equal(predicted[5:], [1, 1, 1])
+        assert accuracy >= 0.75
+    if covariance == "shared" and scale <= 1.0:
+        # One covariance: the log-odds are linear in the row, their sign LDA's.
+        lda = LinearDiscriminantAnalysis(solver="lsqr").fit(X, y)
+        np.testing.assert_array_equal(predicted[5:], lda.predict(far))
+
+
+def _unseen_third_class(how, priors=None):
+    X, y = _two_classes(1.0, shift=5.0)
+    clf = OnlineGaussianClassifier(priors=priors)
+    if how == "not in y":
+        return clf.partial_fit(X, y, classes=[0, 1, 2]), X
+    y = y.copy()
+    y[:3] = 2
+    weights = np.where(y == 2, 0.0, 1.0)
+    return clf.fit(X, y, sample_weight=weights), X
+
+
+@pytest.mark.parametrize("how", ["not in y", "zero weights"])
+@pytest.mark.parametrize("priors", [None, [1, 1, 1]])
+def test_a_class_with_no_rows_has_no_gaussian(how, priors):
+    clf, X = _unseen_third_class(how, None if priors is None else np.array(priors) / 3)
+    origin = np.zeros((1, 3))
+    with pytest.warns(UserWarning, match=r"no rows of class(es)? \[2\]") as record:
+        proba = clf.predict_proba(np.vstack([origin, X]))
+    assert len(record) == 1  # once per call
+    assert (proba[:, 2] == 0).all() and not np.isnan(proba).any()
+    with pytest.warns(UserWarning, match="no rows"):
+        assert 2 not in clf.predict(np.vstack([origin, X]))
+    with pytest.warns(UserWarning, match="no rows"):
+        distances = clf.mahalanobis(origin)
+    assert distances[0, 2] == np.inf and np.isfinite(distances[0, :2]).all()
+    with pytest.warns(UserWarning, match="no rows"):
+        score = clf.ood_score(origin)
+    np.testing.assert_allclose(score, -distances[0, :2].min())
+    assert score < -20  # the origin is far from both classes seen (both are about 5 away)
+    with pytest.warns(UserWarning, match="no rows"):
+        assert np.isfinite(clf.ood_score(origin, relative=True)).all()
+    # Its learned attributes are those of no data: zeros, NaN-free, no made-up covariance.
+    assert clf.class_count_[2] == 0 and (clf.means_[2] == 0).all()
+    assert (clf.covariances_[2] == 0).all() and np.isfinite(clf.covariances_).all()
+    if priors is None:
+        assert clf.priors_[2] == 0
+
+
+def test_priors_giving_mass_only_to_unseen_classes_are_refused_by_the_read():
+    clf, X = _unseen_third_class("not in y", priors=[0, 0, 1])
+    with pytest.raises(ValueError, match="priors give no mass to any class seen"):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize(
+    "priors, match",
+    [
+        ([0, 0, 0], "must not all be zero"),
+        ([np.nan, 1, 1], "finite"),
+        ([np.inf, 1, 1], "finite"),
+        ([-0.5, 1, 0.5], "non-negative"),
+        ([0.5, 0.5], r"one number per class \(3\)"),
+        ([[0.2, 0.3, 0.5]], r"one number per class \(3\)"),
+        (["a", "b", "c"], "numbers"),
+    ],
+)
+def test_invalid_priors_are_refused_by_the_call_that_receives_them(priors, match):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=match):
+        OnlineGaussianClassifier(priors=priors).fit(X, y)
+    clf = OnlineGaussianClassifier(priors=priors)
+    with pytest.raises(ValueError, match=match):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+    clf = OnlineGaussianClassifier().fit(X, y)
+    before = pickle.dumps(clf)
+    clf.set_params(priors=priors)
+    with pytest.raises(ValueError, match=match):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.predict(X)
+    assert pickle.dumps(clf.set_params(priors=None)) == before
+
+
+def test_priors_that_do_not_sum_to_one_are_renormalized_with_a_warning():
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(UserWarning, match="do not sum to 1"):
+        clf = OnlineGaussianClassifier(priors=[2, 1, 1]).fit(X, y)
+    np.testing.assert_allclose(clf.priors_, [0.5, 0.25, 0.25])
+    if _qda_is_maximum_likelihood():
+        qda = QuadraticDiscriminantAnalysis(priors=[0.5, 0.25, 0.25]).fit(X, y)
+        np.testing.assert_allclose(clf.predict_proba(X), qda.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "first, later",
+    [
+        (np.array([0, 1] * 5), np.array([0, "a"] * 5, dtype=object)),
+        (np.array(["a", "b"] * 5, dtype=object), np.array([0, 1] * 5, dtype=object)),
+        (np.array([0, 1] * 5), np.array(["a", "b"] * 5)),
+    ],
+)
+def test_labels_of_another_type_in_a_later_call_are_refused_in_words(first, later):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    clf = OnlineGaussianClassifier().partial_fit(X, first, classes=np.unique(first))
+    before = pickle.dumps(clf)
+    with pytest.raises(ValueError, match="not in classes|cannot be compared"):
+        clf.partial_fit(X, later)
+    assert pickle.dumps(clf) == before
+
+
+@pytest.mark.parametrize("covariance", ["per-class", "shared"])
+@pytest.mark.parametrize("factor", [1e-3, 1 / 300, 7.0, 1e6])
+def test_sample_weights_are_relative(covariance, factor):
+    X, y = _dataset("wine")
+    w = np.random.default_rng(3).uniform(0.1, 2.0, len(X))
+    a = OnlineGaussianClassifier(covariance=covariance).fit(X, y, sample_weight=w)
+    b = OnlineGaussianClassifier(covariance=covariance).fit(X, y, sample_weight=w * factor)
+    c = OnlineGaussianClassifier(covariance=covariance)
+    for rows in np.array_split(np.arange(len(X)), 5):
+        c.partial_fit(X[rows], y[rows], classes=[0, 1, 2], sample_weight=w[rows] * factor)
+    for other in (b, c):
+        np.testing.assert_allclose(other.means_, a.means_, rtol=1e-12)
+        np.testing.assert_allclose(other.priors_, a.priors_, rtol=1e-12)
+        name = "covariance_" if covariance == "shared" else "covariances_"
+        np.testing.assert_allclose(getattr(other, name), getattr(a, name), rtol=1e-10)
+        np.testing.assert_allclose(other.predict_proba(X), a.predict_proba(X), atol=1e-10)
