@@ -4,7 +4,10 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
 
+from ._compat import InvalidParameterError
 from ._gaussians import Gaussians
 from ._shrinkage import (
     FourthMoments,
@@ -12,13 +15,20 @@ from ._shrinkage import (
     intensity,
     pool_labelled_fourth_moments,
 )
+from ._structures import STRUCTURES
 from .exceptions import outside_stacklevel
 
 __all__ = [
     "ClassState",
+    "background",
+    "check_class_settings",
+    "class_labels",
+    "log_priors_of",
+    "of_every_class",
+    "warn_unseen",
     "LinearForm",
     "finite_joint",
-    "nearest_relative",
+    "relative_ood",
     "checked_priors",
     "class_intensities",
     "class_step",
@@ -37,10 +47,37 @@ class ClassState(NamedTuple):
     counts: np.ndarray  # total sample weight seen of each class
     fourth: FourthMoments = None  # Ledoit-Wolf's sums per class, when gathered
 
+    @classmethod
+    def empty(cls, structure, classes, n_features, shrinkage):
+        """The state of classes that have seen nothing."""
+        K, d = len(classes), n_features
+        gathers = shrinkage == "ledoit-wolf"
+        fourth = FourthMoments(np.zeros((K, d)), np.zeros(K)) if gathers else None
+        return cls(structure.empty(K, d), classes, np.zeros(K), fourth)
+
 
 class Labels(NamedTuple):
     classes: np.ndarray
     index: np.ndarray  # each row's class, as an index into classes
+
+
+def class_labels(X, y, known, fit=False, classes=None):
+    """:class:`Labels` of a call's ``y`` (``known``: the classes of the first call, or None)."""
+    if known is None or not (type(y) is np.ndarray and y.ndim == 1):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+    # Later, a plain array of labels needs only to hold known classes.
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    if fit:
+        return labels_of(np.unique(y), y)
+    if known is None:
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return labels_of(sorted_classes(classes), y)
+    if classes is not None and not np.array_equal(classes, known):
+        raise ValueError(f"classes={classes!r} is not the classes_ of the first call, {known!r}.")
+    return labels_of(known, y)
 
 
 def sorted_classes(classes):
@@ -88,8 +125,34 @@ def class_step(structure, rate, labels):
     return step
 
 
+def check_class_settings(covariance, covariance_type, shrinkage, learning_rate):
+    """Refuse settings that mean nothing together (InvalidParameterError)."""
+    if covariance == "shared" and covariance_type != "full":
+        raise InvalidParameterError(
+            "covariance='shared' is the pooled within-class covariance of "
+            "LinearDiscriminantAnalysis and needs covariance_type='full'."
+        )
+    if isinstance(shrinkage, str) and (covariance_type != "full" or learning_rate != "optimal"):
+        raise InvalidParameterError(
+            f"shrinkage={shrinkage!r} estimates each covariance from all the data "
+            "seen: it needs covariance_type='full' and learning_rate='optimal'."
+        )
+    if shrinkage == "ledoit-wolf" and covariance == "shared":
+        raise InvalidParameterError(
+            "shrinkage='ledoit-wolf' is per class: the Ledoit-Wolf intensity of the "
+            "shared covariance needs every class's own covariance, which "
+            "covariance='shared' does not keep. Use shrinkage='oas' (OAS of the "
+            "class-centred rows) or a fixed intensity."
+        )
+
+
 def class_intensities(kind, state, t, shared):
     """Each class's shrinkage intensity ``kind`` gives (one for the shared covariance)."""
+    if kind == "ledoit-wolf" and state.fourth is None:
+        raise ValueError(
+            "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
+            "classifier was fitted without it: refit with shrinkage='ledoit-wolf' set."
+        )
     gaussians = state.gaussians
     if shared:
         return intensity(kind, gaussians.covariances, t)
@@ -232,11 +295,66 @@ def finite_joint(joint_at, X, centre):
     return joint
 
 
-def nearest_relative(closeness, X, centre):
-    """Each row's largest ``closeness`` (minus a relative distance), +-inf beyond float64."""
+def relative_ood(pooled, distances_at, X):
+    """Each row's largest distance to ``pooled`` (its background) less one to a class.
+
+    ``distances_at(rows)``: squared distances to every class; +-inf beyond float64.
+    """
+    full, background, factor = pooled
+
+    def closeness(rows):  # minus each relative distance
+        base = full.mahalanobis(background, factor, rows)
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, scored nearer
+            return base - distances_at(rows)
+
+    centre = background.locations[0]
     values = closeness(X).max(axis=1)
     for i in np.flatnonzero(~np.isfinite(values)):
         near, s = _nearer(closeness, X[i], centre)
         with np.errstate(over="ignore"):
             values[i] = near.max() / (s * s)  # a difference of quadratics: s**2 nearer
     return values
+
+
+def of_every_class(values, seen):
+    """Values of the classes ``seen`` as rows of every class: zeros for one not seen."""
+    out = np.zeros((len(seen), *values.shape[1:]))
+    out[seen] = values
+    return out
+
+
+def warn_unseen(name, classes, seen):
+    """A UserWarning naming the classes with no rows, if any."""
+    if not seen.all():
+        warnings.warn(
+            f"{name} has seen no rows of classes {classes[~seen].tolist()}: they have no "
+            "Gaussian, so their probability is 0, their distance inf, and they are not "
+            "predicted.",
+            UserWarning,
+            stacklevel=outside_stacklevel(),
+        )
+
+
+def log_priors_of(priors, seen, classes):
+    """Log priors, -inf for a class not seen; a ValueError if no class seen has mass."""
+    log_priors = np.full(len(seen), -np.inf)
+    with np.errstate(divide="ignore"):
+        log_priors[seen] = np.log(priors[seen])
+    if np.isneginf(log_priors).all():
+        raise ValueError(
+            f"The priors give no mass to any class seen ({classes[seen].tolist()}): "
+            "no class can be predicted. Set priors that give a class seen mass."
+        )
+    return log_priors
+
+
+def background(structure, state, reg_covar):
+    """``(structure, Gaussian, factor)`` of all the data: the classes' moments pooled."""
+    weights = state.weights / state.weights.sum()
+    centre = weights @ state.locations
+    spread = (state.locations - centre) * np.sqrt(weights)[:, None]
+    covariance = np.tensordot(weights, structure.to_full(state), axes=1)
+    covariance += spread.T @ spread
+    full = STRUCTURES["full"]
+    pooled, factor = full.regularized(full.from_full(centre[None], covariance[None]), reg_covar)
+    return full, pooled, factor

@@ -1,33 +1,16 @@
 """OnlineGaussianClassifier: one Gaussian per class, the face whose row weights are labels."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
+from . import _classes as per_class
 from ._base import StreamingEstimator
-from ._classes import (
-    ClassState,
-    LinearForm,
-    checked_priors,
-    class_intensities,
-    class_step,
-    finite_joint,
-    labels_of,
-    log_posteriors,
-    merge_class_states,
-    nearest_relative,
-    sorted_classes,
-)
-from ._compat import Interval, InvalidParameterError, StrOptions
+from ._compat import Interval, StrOptions
 from ._merge import merged_like
-from ._shrinkage import FourthMoments
 from ._streaming import Carry, cached_read, call_lock, check_fitted
 from ._structures import PER_COMPONENT, SHARED, STRUCTURES
-from .exceptions import outside_stacklevel
 
 __all__ = ["OnlineGaussianClassifier"]
 
@@ -49,26 +32,21 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     Parameters
     ----------
     covariance : {'per-class', 'shared'}, default='per-class'
-        One covariance per class, or the pooled within-class covariance
-        (needs ``covariance_type='full'``).
+        One covariance per class, or the pooled within-class one (``'full'`` only).
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         Structure of the per-class covariances.
     learning_rate : {'optimal', 'constant', 'invscaling'}, default='optimal'
-        Schedule of the stream, as in :class:`OnlineGaussian`.
     eta0 : float, default=0.01
-        Rate of ``'constant'`` (below 1) and ``'invscaling'``.
     power_t : float, default=0.6
-        Exponent of ``'invscaling'``.
+        The schedule of the stream, as in :class:`OnlineGaussian`.
     priors : array-like of shape (n_classes,), default=None
         Class priors, finite, non-negative, not all zero (renormalized, with a
         warning, if they do not sum to 1); None: the class frequencies.
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     shrinkage : {'ledoit-wolf', 'oas'} or float in [0, 1], default=None
-        Shrinkage of each covariance toward its mean variance: a fixed
-        intensity, or LedoitWolf's / OAS's on each class's rows (these need
-        ``covariance_type='full'`` and ``learning_rate='optimal'``;
-        ``'ledoit-wolf'`` is per class only).
+        Of each covariance toward its mean variance: an intensity, or
+        LedoitWolf's / OAS's on each class's rows (user guide).
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it.
 
@@ -79,12 +57,10 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         Total sample weight seen of each class.
     priors_ : ndarray of shape (n_classes,)
     means_ : ndarray of shape (n_classes, n_features)
-        Zeros for a class with no rows.
     covariances_ : ndarray
-        Per-class covariances, shaped as in GaussianMixture, zeros for a
-        class with no rows (``covariance='per-class'`` only).
+        Shaped as in GaussianMixture (``covariance='per-class'``).
     covariance_ : ndarray of shape (n_features, n_features)
-        The shared covariance (``covariance='shared'`` only).
+        The shared covariance (``covariance='shared'``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     n_samples_seen_ : int
@@ -150,22 +126,6 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         self.shrinkage = shrinkage
         self.batch_size = batch_size
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on all of ``X`` afresh: one pass, exact for the default schedule.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Relative weights: scaling them all changes no estimate.
-
-        Returns
-        -------
-        self : object
-        """
-        return super().fit(X, y, sample_weight)
-
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Learn from one chunk of the stream.
 
@@ -195,25 +155,9 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         return (*super()._structure_values(), gathers)
 
     def _check_settings(self):
-        if self.covariance == "shared" and self.covariance_type != "full":
-            raise InvalidParameterError(
-                "covariance='shared' is the pooled within-class covariance of "
-                "LinearDiscriminantAnalysis and needs covariance_type='full'."
-            )
-        if isinstance(self.shrinkage, str) and (
-            self.covariance_type != "full" or self.learning_rate != "optimal"
-        ):
-            raise InvalidParameterError(
-                f"shrinkage={self.shrinkage!r} estimates each covariance from all the data "
-                "seen: it needs covariance_type='full' and learning_rate='optimal'."
-            )
-        if self.shrinkage == "ledoit-wolf" and self.covariance == "shared":
-            raise InvalidParameterError(
-                "shrinkage='ledoit-wolf' is per class: the Ledoit-Wolf intensity of the "
-                "shared covariance needs every class's own covariance, which "
-                "covariance='shared' does not keep. Use shrinkage='oas' (OAS of the "
-                "class-centred rows) or a fixed intensity."
-            )
+        per_class.check_class_settings(
+            self.covariance, self.covariance_type, self.shrinkage, self.learning_rate
+        )
         super()._check_settings()
 
     def _structure(self):
@@ -223,64 +167,37 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         return True  # fit is one pass of the stream in its order
 
     def _check_targets(self, X, y, first, fit=False, classes=None, check_priors=False):
-        if first or not (type(y) is np.ndarray and y.ndim == 1):
-            y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
-        # Later, a plain array of labels needs only to hold known classes.
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
-        if fit:
-            classes = np.unique(y)
-        elif first and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        elif not first:
-            known = self.classes_
-            if classes is not None and not np.array_equal(classes, known):
-                raise ValueError(
-                    f"classes={classes!r} is not the classes_ of the first call, {known!r}."
-                )
-            classes = known
-        labels = labels_of(sorted_classes(classes) if first and not fit else classes, y)
+        known = None if first else self.classes_
+        labels = per_class.class_labels(X, y, known, fit, classes)
         if (fit or check_priors) and self.priors is not None:  # a call that receives them
-            checked_priors(self.priors, len(labels.classes), warn=True)
+            per_class.checked_priors(self.priors, len(labels.classes), warn=True)
         return labels
 
     def _start(self, X, labels, rng):
-        K, d = len(labels.classes), X.shape[1]
-        fourth = (
-            FourthMoments(np.zeros((K, d)), np.zeros(K))
-            if self.shrinkage == "ledoit-wolf"
-            else None
+        state = per_class.ClassState.empty(
+            self._structure(), labels.classes, X.shape[1], self.shrinkage
         )
-        gaussians = self._structure().empty(K, d)
-        return Carry(ClassState(gaussians, labels.classes, np.zeros(K), fourth), None, 0.0, 0, 0)
+        return Carry(state, None, 0.0, 0, 0)
 
     def _moments(self, state):
         return state.gaussians
 
     def _step(self, rate, labels):
-        return class_step(self._structure(), rate, labels)
+        return per_class.class_step(self._structure(), rate, labels)
 
     def _intensities(self, carry):
-        state = carry.state
         if not isinstance(self.shrinkage, str):
             return super()._intensities(carry)
-        if self.shrinkage == "ledoit-wolf" and state.fourth is None:
-            raise ValueError(
-                "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
-                "classifier was fitted without it: refit with shrinkage='ledoit-wolf' set."
-            )
-        return class_intensities(self.shrinkage, state, carry.t, self.covariance == "shared")
+        shared = self.covariance == "shared"
+        return per_class.class_intensities(self.shrinkage, carry.state, carry.t, shared)
 
     def _merge_problem(self, other):
-        if not np.array_equal(self.classes_, other.classes_):
-            return "has other classes"
-        return None
+        return None if np.array_equal(self.classes_, other.classes_) else "has other classes"
 
     @classmethod
     def _merged(cls, parts):
         """Each class pooled exactly, each part weighted by the weight it has seen."""
-        state, total = merge_class_states(parts[0]._structure(), parts)
+        state, total = per_class.merge_class_states(parts[0]._structure(), parts)
         carry = Carry(state, None, total, sum(p.n_samples_seen_ for p in parts), 0)
         return merged_like(parts[0], carry, max(p.n_iter_ for p in parts))
 
@@ -303,7 +220,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         """ndarray of shape (n_classes,): the class priors used (0 for a class not seen)."""
         check_fitted(self)
         if self.priors is not None:
-            return checked_priors(self.priors, len(self.classes_))
+            return per_class.checked_priors(self.priors, len(self.classes_))
         weights = self._state.gaussians.weights
         return weights / weights.sum()
 
@@ -320,24 +237,17 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         state = structure.shrink(state, intensities[seen] if intensities.ndim else intensities)
         return structure.regularized(state, self.reg_covar)
 
-    def _of_every_class(self, values):
-        """Values of the classes seen as rows of every class: zeros for one not seen."""
-        seen = self._seen()
-        out = np.zeros((len(seen), *values.shape[1:]))
-        out[seen] = values
-        return out
-
     @property
     def means_(self):
         """ndarray of shape (n_classes, n_features): the class means (zeros: not seen)."""
-        return self._of_every_class(self._fitted()[0].locations)
+        return per_class.of_every_class(self._fitted()[0].locations, self._seen())
 
     @property
     def covariances_(self):
         """ndarray: the per-class covariances (``covariance='per-class'``; zeros: not seen)."""
         if self.covariance == "shared":
             raise AttributeError("covariance='shared' has one covariance_, not covariances_.")
-        return self._of_every_class(self._fitted()[0].covariances)
+        return per_class.of_every_class(self._fitted()[0].covariances, self._seen())
 
     @property
     def covariance_(self):
@@ -348,16 +258,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
 
     def _checked_rows(self, X):
         """``validate_data``'s ``X``, with one warning per call if a class has no rows."""
-        seen = self._seen()
-        if not seen.all():
-            warnings.warn(
-                f"{type(self).__name__} has seen no rows of classes "
-                f"{self.classes_[~seen].tolist()}: "
-                "they have no Gaussian, so their probability is 0, their distance inf, "
-                "and they are not predicted.",
-                UserWarning,
-                stacklevel=outside_stacklevel(),
-            )
+        per_class.warn_unseen(type(self).__name__, self.classes_, self._seen())
         return self._check_X(X)
 
     def _distances_at(self, X):
@@ -370,31 +271,26 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     def _joint_log_likelihood(self, X):
         """Log prior plus log-density of each class, up to a constant per row (user guide)."""
         X, seen = self._checked_rows(X), self._seen()
-        log_priors = np.full(len(seen), -np.inf)
-        with np.errstate(divide="ignore"):
-            log_priors[seen] = np.log(self.priors_[seen])
-        if np.isneginf(log_priors).all():
-            raise ValueError(
-                f"The priors give no mass to any class seen ({self.classes_[seen]!r}): "
-                "no class can be predicted. Set priors that give a class seen mass."
-            )
-        state, _, normalizers = self._fitted()
+        log_priors = per_class.log_priors_of(self.priors_, seen, self.classes_)
         if self.covariance == "shared":  # LDA's linear form: exact far from the classes
             linear = cached_read(self, (self._state,), self._linear, name="linear")
-            return finite_joint(lambda rows: linear(rows) + log_priors, X, linear.centre)
-        terms = np.zeros(len(seen))
-        terms[seen] = normalizers
-        joint_at = lambda rows: -0.5 * (self._distances_at(rows) + terms) + log_priors  # noqa: E731
-        return finite_joint(joint_at, X, state.locations.mean(axis=0))
+            return per_class.finite_joint(lambda rows: linear(rows) + log_priors, X, linear.centre)
+        state, _, normalizers = self._fitted()
+        terms = per_class.of_every_class(normalizers, seen)
+        return per_class.finite_joint(
+            lambda rows: -0.5 * (self._distances_at(rows) + terms) + log_priors,
+            X,
+            state.locations.mean(axis=0),
+        )
 
     def _linear(self):
         state, factor, _ = self._fitted()
         precision = self._structure().precisions(factor, self.n_features_in_)[0]
-        return LinearForm.of(state.locations, precision, self._seen())
+        return per_class.LinearForm.of(state.locations, precision, self._seen())
 
     def predict_log_proba(self, X):
         """Log of the class posterior probabilities, shape (n_samples, n_classes)."""
-        return log_posteriors(self._joint_log_likelihood(X))
+        return per_class.log_posteriors(self._joint_log_likelihood(X))
 
     def predict_proba(self, X):
         """Class posterior probabilities, shape (n_samples, n_classes)."""
@@ -432,25 +328,5 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         X = self._checked_rows(X)
         if not relative:
             return -self._distances_at(X).min(axis=1)
-        full, background, factor = self._background()
-
-        def closeness(rows):  # minus each relative distance
-            base = full.mahalanobis(background, factor, rows)
-            with np.errstate(invalid="ignore"):  # inf - inf: NaN, scored nearer
-                return base - self._distances_at(rows)
-
-        return nearest_relative(closeness, X, background.locations[0])
-
-    def _background(self):
-        """``(structure, Gaussian, factor)`` of all the data: the classes' pooled moments."""
-        state = self._fitted()[0]
-        weights = state.weights / state.weights.sum()
-        centre = weights @ state.locations
-        spread = (state.locations - centre) * np.sqrt(weights)[:, None]
-        covariance = np.tensordot(weights, self._structure().to_full(state), axes=1)
-        covariance += spread.T @ spread
-        full = STRUCTURES["full"]
-        background, factor = full.regularized(
-            full.from_full(centre[None], covariance[None]), self.reg_covar
-        )
-        return full, background, factor
+        pooled = per_class.background(self._structure(), self._fitted()[0], self.reg_covar)
+        return per_class.relative_ood(pooled, self._distances_at, X)
