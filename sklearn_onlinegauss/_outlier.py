@@ -5,6 +5,7 @@ import math
 from numbers import Real
 
 import numpy as np
+from scipy.special import fdtrc
 from scipy.stats import chi2
 from sklearn.base import OutlierMixin, clone
 from sklearn.metrics import accuracy_score
@@ -14,7 +15,7 @@ from ._base import StreamingEstimator
 from ._compat import Interval, StrOptions, _fit_context
 from ._estimator import OnlineGaussian
 from ._merge import merge
-from ._quantiles import DistanceHistogram, pool_distances, upper_quantile
+from ._quantiles import DistanceHistogram, _tail, pool_distances, upper_quantile
 from ._streaming import cached_read, check_fitted
 
 __all__ = ["OnlineEllipticEnvelope"]
@@ -46,10 +47,13 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         scores. ``'chi2'``: the chi-squared quantile with ``n_features``
         degrees of freedom, right only for Gaussian rows.
     learn_outliers : bool, default=True
-        Whether flagged rows are learned. With False, ``partial_fit`` scores
-        each chunk first and keeps the rows it flags out of the density's
-        update (they still count toward the threshold); the density is then
-        that of the rows inside the threshold, narrower than the inliers'.
+        Whether flagged rows are learned. With False, ``partial_fit`` learns
+        whole chunks until the density rests on ``n_features + 1`` rows of
+        effective weight, then judges each chunk first and keeps the rows it
+        flags out of the density's update (they count toward the threshold,
+        not as learned rows): the density is that of the rows inside the
+        threshold, narrower than the inliers', and outliers among the first
+        rows stay in it (measured in the user guide). ``fit`` learns all rows.
 
     Attributes
     ----------
@@ -145,15 +149,13 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         density = clone(self._template()) if fit else self._density()
         learned = sample_weight
         if not fit and self.__sklearn_is_fitted__() and not self.learn_outliers:
-            inliers = self.predict(X) == 1  # score, then learn the inliers
-            learned = inliers if sample_weight is None else inliers * np.asarray(sample_weight)
+            learned = self._inlier_weights(density, X, sample_weight)
         (density.fit if fit else density.partial_fit)(X, sample_weight=learned)
         if not density.__sklearn_is_fitted__():  # a first call of zero weight
             return self
         X, w = density._validate_input(X, sample_weight, reset=False)
         distances = density.mahalanobis(X)
-        fresh = fit or not self.__sklearn_is_fitted__()
-        if fresh:
+        if fit or not self.__sklearn_is_fitted__():
             histogram, weight = DistanceHistogram.empty(), 0.0
         else:
             histogram, weight = self._histogram, self._histogram_weight
@@ -163,13 +165,30 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         self._histogram_weight = weight + (len(X) if w is None else float(w.sum()))
         # After fit, the threshold of all its rows under the final density, exactly
         # as EllipticEnvelope's, at the contamination it was computed for.
-        self._fitted_offset = (
-            (self.contamination, -_upper_percentile(distances, w, self.contamination))
-            if fit
-            else None
-        )
+        offset = -_upper_percentile(distances, w, self.contamination) if fit else None
+        self._fitted_offset = (self.contamination, offset) if fit else None
         self._validated_params = self._param_values()
         return self
+
+    def _inlier_weights(self, density, X, sample_weight):
+        """The call's weights with ``learn_outliers=False``: zero for the rows it flags.
+
+        Nothing is judged before the density has learned ``n_features + 1``
+        rows of effective weight. A new row's squared distance ``D`` to a
+        Gaussian of ``n`` rows is Hotelling's, ``D (n - d) / ((n + 1) d) ~
+        F(d, n - d)``: its tail is compared with the threshold's.
+        """
+        X, w = density._validate_input(X, sample_weight, reset=False)
+        d = X.shape[1]
+        # The effective rows learned: the histogram's, less the share of weight kept out.
+        n = self._histogram.effective_rows * density.t_ / self._histogram_weight
+        if n < d + 1:  # the density is not determined yet: every row is learned
+            return w
+        tail = fdtrc(d, n - d, density.mahalanobis(X) * (n - d) / ((n + 1) * d))
+        bound, scored = self.contamination, self._histogram.effective_rows
+        if self.threshold == "quantile" and scored > d + 1:  # the threshold's in-sample tail
+            bound = float(_tail(np.array(-self.offset_), d, scored))
+        return (tail >= bound) * (1.0 if w is None else w)
 
     @classmethod
     def _merged(cls, parts):
@@ -256,25 +275,19 @@ def _with_settings(density, template):
 
 
 _DENSITY_READS = frozenset(
-    {
-        "location_",
-        "covariance_",
-        "precision_",
-        "shrinkage_",
-        "n_features_in_",
-        "feature_names_in_",
-        "n_samples_seen_",
-        "t_",
-        "n_iter_",
-    }
+    "location_ covariance_ precision_ shrinkage_ n_features_in_ feature_names_in_ "
+    "n_samples_seen_ t_ n_iter_".split()
 )
 
 
 def _upper_percentile(distances, weights, fraction):
-    """``np.percentile`` of the distances at ``1 - fraction``, a weight ``k`` as ``k`` rows.
+    """``np.percentile`` of the distances at ``1 - fraction``, the weights relative.
 
     Linear interpolation between order statistics, on the rows repeated as
-    their weights say (for real weights, the same rule on their extent).
+    their weights say once the smallest positive weight is scaled to one row:
+    any positive multiple of the weights gives the same threshold, unit
+    weights ``np.percentile``'s, and integer weights with a one among them
+    that of the rows repeated.
     """
     q = 1.0 - fraction
     if weights is None:
@@ -282,8 +295,10 @@ def _upper_percentile(distances, weights, fraction):
     kept = weights > 0
     order = np.argsort(distances[kept])
     values, ends = distances[kept][order], np.cumsum(weights[kept][order])
+    ends /= weights[kept].min()  # relative weights: the smallest is one row
     position = q * (ends[-1] - 1.0)  # in the repeated rows, from 0
     low = math.floor(position)
-    i = min(np.searchsorted(ends, low, side="right"), len(values) - 1)
-    j = min(np.searchsorted(ends, low + 1, side="right"), len(values) - 1)
+    slack = 1e-9 * ends[-1]  # the rounding of the scaled sums is no weight
+    i = min(np.searchsorted(ends, low + slack, side="right"), len(values) - 1)
+    j = min(np.searchsorted(ends, low + 1 + slack, side="right"), len(values) - 1)
     return float(values[i] + (position - low) * (values[j] - values[i]))

@@ -132,8 +132,9 @@ def test_outliers_kept_out_of_the_update_do_not_drag_the_gaussian():
     assert np.linalg.norm(robust.location_) < 0.1 < 1.0 < np.linalg.norm(naive.location_)
     assert np.linalg.eigvalsh(naive.covariance_).max() > 50
     # Learning only the rows inside the threshold truncates the inliers: their
-    # covariance comes out smaller (about 0.8 of it here, as documented), and
-    # a little more than the contamination is flagged, the outliers among it.
+    # covariance comes out smaller (the user guide measures it,
+    # benchmarks/outlier_lock.py), and a little more than the contamination is
+    # flagged, the outliers among it.
     eigenvalues = np.linalg.eigvalsh(robust.covariance_)
     assert np.all((0.7 < eigenvalues) & (eigenvalues < 1.0))
     assert 0.1 <= np.mean(flagged[-20:]) <= 0.13
@@ -239,3 +240,68 @@ def test_the_density_settings_follow_the_rule_of_the_density():
     assert detector.estimator_.reg_covar == 1e-3
     with pytest.raises(ValueError, match="eta0"):
         OnlineEllipticEnvelope(OnlineGaussian(eta0=-1.0)).fit(X)
+
+
+@pytest.mark.parametrize("scale", [1 / 300, 0.01, 7.0])
+def test_weights_are_relative_in_fit_and_partial_fit(scale):
+    # Weights of 1/300 once gave fit a threshold at the smallest distance
+    # (99.7% flagged): a weight k counted as k rows, so 300 rows of 1/300 were one.
+    X = _gaussian(300, 3, seed=10)
+    w = np.random.default_rng(10).uniform(0.5, 2.0, size=len(X))
+    for weights in (np.ones(len(X)), w):
+        for learn_outliers in (True, False):
+            pair = [OnlineEllipticEnvelope(learn_outliers=learn_outliers) for _ in range(2)]
+            for detector, k in zip(pair, (1.0, scale), strict=True):
+                detector.fit(X, sample_weight=k * weights)
+            assert pair[1].offset_ == pytest.approx(pair[0].offset_, rel=1e-9)
+            np.testing.assert_allclose(pair[1].covariance_, pair[0].covariance_, rtol=1e-9)
+            for detector, k in zip(pair, (1.0, scale), strict=True):
+                for chunk in np.array_split(np.arange(len(X)), 6):
+                    detector.partial_fit(X[chunk], sample_weight=k * weights[chunk])
+            assert pair[1].offset_ == pytest.approx(pair[0].offset_, rel=1e-9)
+            np.testing.assert_allclose(pair[1].covariance_, pair[0].covariance_, rtol=1e-9)
+    unit = OnlineEllipticEnvelope().fit(X)
+    scaled = OnlineEllipticEnvelope().fit(X, sample_weight=np.full(len(X), scale))
+    assert scaled.offset_ == pytest.approx(unit.offset_, rel=1e-12)
+    assert np.mean(scaled.predict(X) == -1) == pytest.approx(0.1, abs=1 / len(X))
+
+
+def test_learning_only_inliers_does_not_lock_onto_its_first_chunks():
+    # Chunks of 20 at d = 30: the first two are learned whole (the Gaussian is
+    # not determined before n_features + 1 rows); every later row is judged by
+    # the law of a new row's distance (F), not the in-sample one, which flagged
+    # every row once (and a flagged row is never learned). The tolerance, 2
+    # points: 3 standard errors of the fraction (binomial, 20,000 fresh rows:
+    # 0.2 points; the threshold, a quantile of about 5000 rows: 0.4) plus the
+    # 0.5 points a fresh row's distance is scored above a learned one's at
+    # 150 rows per feature.
+    d, rng = 30, np.random.default_rng(11)
+    A = rng.normal(size=(d, d))
+    detector = OnlineEllipticEnvelope(contamination=0.1, learn_outliers=False)
+    for i in range(250):
+        detector.partial_fit(rng.normal(size=(20, d)) @ A + 5.0)
+        if i == 1:
+            assert detector.n_samples_seen_ == 40
+    assert 0.85 * 5000 < detector.n_samples_seen_ < 0.95 * 5000
+    fresh = rng.normal(size=(20_000, d)) @ A + 5.0
+    assert np.mean(detector.predict(fresh) == -1) == pytest.approx(0.1, abs=0.02)
+    # breast_cancer's benign rows in chunks of 20 (94% flagged once): 3
+    # binomial standard errors of the fraction of 357 rows flagged, 1.6 points.
+    X, y = load_breast_cancer(return_X_y=True)
+    benign = X[y == 1]
+    detector = OnlineEllipticEnvelope(contamination=0.1, learn_outliers=False)
+    for chunk in np.array_split(benign, len(benign) // 20):
+        detector.partial_fit(chunk)
+    assert np.mean(detector.predict(benign) == -1) == pytest.approx(0.1, abs=0.048)
+
+
+def test_the_rows_learned_before_the_gaussian_is_determined_are_effective_weight():
+    # Weights are relative: 31 rows of which one holds almost all the weight
+    # are about one row, so the next chunk is still learned whole.
+    d, rng = 30, np.random.default_rng(12)
+    w = np.full(31, 1e-6)
+    w[0] = 1.0
+    detector = OnlineEllipticEnvelope(learn_outliers=False)
+    detector.partial_fit(rng.normal(size=(31, d)), sample_weight=w)
+    detector.partial_fit(rng.normal(size=(31, d)) * 100.0)
+    assert detector.n_samples_seen_ == 62
