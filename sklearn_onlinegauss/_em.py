@@ -1,25 +1,34 @@
 """The mixture's E-step and the initial mixtures its warm-up starts batch EM from."""
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
 
+from ._averaging import averaging_start
 from ._merge import merged_like
-from ._streaming import Carry
+from ._streaming import Carry, stream
 from ._structures._base import checked_shape
+from ._threads import blas_threads_for
+from .exceptions import outside_stacklevel
 
 __all__ = [
     "MixtureState",
+    "check_init",
     "e_step",
+    "em_pass",
     "initial_state",
     "joined_weights",
     "lost_components",
     "merge_mixtures",
     "responsibilities",
+    "sample_mixture",
     "warm_up",
+    "warn_lost",
 ]
 
 
@@ -36,14 +45,48 @@ _LOG_EPS = math.log(np.finfo(float).eps)
 
 
 def e_step(structure, state, factor, X, normalizers=None):
-    """``(log responsibilities (n, K), log-density (n,))`` of the rows ``X``."""
+    """``(log responsibilities (n, K), log-density (n,))`` of the rows ``X``.
+
+    Log-sum-exp that never subtracts infinities, with the responsibilities
+    taken relative to each row's largest term (exact where the log-density
+    is so large that its rounding exceeds the log-weights). A row whose
+    log-density under every component is below float64 (-inf) has
+    log-density -inf and the responsibilities of :func:`_beyond_float64`,
+    never NaN.
+    """
     shares = state.weights / state.weights.sum()
     log_weights = np.log(shares, out=np.full(len(shares), -np.inf), where=shares > 0)
+    if normalizers is None:
+        normalizers = structure.normalizers(factor, X.shape[1])
     weighted = structure.log_density(state, factor, X, normalizers) + log_weights
     top = weighted.max(axis=1)  # scipy's logsumexp costs more than the sum on small arrays
-    log_norm = np.log(np.exp(weighted - top[:, None]).sum(axis=1)) + top
-    weighted -= log_norm[:, None]
+    beyond = np.flatnonzero(top == -np.inf)
+    for i in beyond:
+        weighted[i] = _beyond_float64(structure, state, factor, X[i], log_weights, normalizers)
+        top[i] = weighted[i].max()
+    weighted -= top[:, None]  # relative to the row's largest: top + log(2) may round to top
+    spread = np.log(np.exp(weighted).sum(axis=1))
+    weighted -= spread[:, None]
+    log_norm = top + spread
+    log_norm[beyond] = -np.inf
     return weighted, log_norm
+
+
+def _beyond_float64(structure, state, factor, x, log_weights, normalizers):
+    """Unnormalized log responsibilities of a row whose every log-density is -inf.
+
+    Its squared Mahalanobis distances are all beyond float64, so they differ
+    by far more than the weights and normalizers do: in the limit the row
+    belongs to the component(s) of weight > 0 nearest to it in the metric
+    (ties shared as the weights and normalizers say). The distances are
+    computed with the row and the means scaled by a power of 2, exactly.
+    """
+    scale = np.ldexp(1.0, -np.frexp(np.abs(x - state.locations).max())[1])
+    scaled = state._replace(origins=state.origins * scale, means=state.means * scale)
+    distances = structure.mahalanobis(scaled, factor, (x * scale)[None])[0]
+    distances[np.isnan(distances) | (log_weights == -np.inf)] = np.inf
+    log_prior = log_weights - 0.5 * normalizers
+    return np.where(distances == distances.min(), log_prior, -np.inf)
 
 
 def responsibilities(log_resp):
@@ -57,48 +100,76 @@ def responsibilities(log_resp):
     return np.exp(log_resp, out=log_resp)
 
 
+def check_init(estimator, n_features):
+    """The initialization's overrides, validated: ``(weights, means, covariances)`` or Nones.
+
+    Called by the call that receives them, before anything is drawn, so that
+    a refused call changes nothing (its random state included).
+    """
+    K, structure = estimator.n_components, estimator._structure()
+    weights = _optional(estimator.weights_init, (K,), "weights_init")
+    if weights is not None and (
+        np.any(weights < 0) or not math.isclose(weights.sum(), 1.0, abs_tol=1e-6)
+    ):
+        raise ValueError(
+            f"weights_init must be non-negative and sum to 1, got {weights.tolist()} "
+            f"(sum {weights.sum():.6g})."
+        )
+    means = _optional(estimator.means_init, (K, n_features), "means_init")
+    covariances = estimator.precisions_init
+    if covariances is not None:
+        covariances = structure.covariances_from_precisions(covariances, K, n_features)
+    return weights, means, covariances
+
+
 def initial_state(estimator, structure, X, w, rng):
     """The Gaussians batch EM starts from: centres, nearest-centre groups, overrides.
 
     ``estimator`` gives ``n_components``, ``init_params``, ``means_init``,
     ``weights_init`` and ``precisions_init`` (GaussianMixture's meanings);
-    ``w``: the rows' sample weights (None: unit weights).
+    ``w``: the rows' sample weights (None: unit weights). Every component
+    starts from at least one row of positive weight (:func:`_every_group_a_row`).
     """
     K, (n, d) = estimator.n_components, X.shape
-    means = _optional(estimator.means_init, (K, d), "means_init")
+    weights, means, covariances = check_init(estimator, d)
     if means is not None:
-        labels = _nearest(X, means)
+        centres = means
     elif estimator.init_params == "kmeans":
-        labels = KMeans(K, n_init=1, random_state=rng).fit(X, sample_weight=w).labels_
+        centres = KMeans(K, n_init=1, random_state=rng).fit(X, sample_weight=w).cluster_centers_
+    elif estimator.init_params == "k-means++":
+        centres, _ = kmeans_plusplus(X, K, random_state=rng, sample_weight=w)
     else:
-        if estimator.init_params == "k-means++":
-            centres, _ = kmeans_plusplus(X, K, random_state=rng, sample_weight=w)
-        else:
-            candidates = np.arange(n) if w is None else np.flatnonzero(w > 0)
-            centres = X[rng.choice(candidates, size=K, replace=False)]
-        labels = _nearest(X, centres)
+        candidates = np.arange(n) if w is None else np.flatnonzero(w > 0)
+        centres = X[rng.choice(candidates, size=K, replace=False)]
+    labels = _every_group_a_row(X, w, centres)
     hard = np.zeros((n, K))
     hard[np.arange(n), labels] = 1.0 if w is None else w
     state = structure.step(structure.empty(K, d), X, hard, 1.0)
-    weights = _optional(estimator.weights_init, (K,), "weights_init")
     if weights is not None:
-        if np.any(weights < 0) or not math.isclose(weights.sum(), 1.0, abs_tol=1e-6):
-            raise ValueError(
-                f"weights_init must be non-negative and sum to 1, got sum {weights.sum()}."
-            )
         state = state._replace(weights=weights * state.weights.sum())
     if means is not None:
         state = state._replace(origins=means.astype(float), means=np.zeros((K, d)))
-    if estimator.precisions_init is not None:
-        covariances = structure.covariances_from_precisions(estimator.precisions_init, K, d)
+    if covariances is not None:
         state = state._replace(covariances=covariances)
     return state
 
 
-def _nearest(X, centres):
-    """The index of each row's nearest centre (squared Euclidean distance)."""
+def _every_group_a_row(X, w, centres):
+    """Each row's nearest centre, then each centre without a row takes its nearest row.
+
+    The row is taken from a group that keeps another, so that no component
+    starts from nothing (duplicated rows, a ``means_init`` far from the data).
+    """
     distances = (centres**2).sum(axis=1) - 2.0 * (X @ centres.T)
-    return np.argmin(distances, axis=1)
+    labels = np.argmin(distances, axis=1)
+    positive = np.ones(len(X), bool) if w is None else w > 0
+    counts = np.bincount(labels[positive], minlength=len(centres))
+    for k in np.flatnonzero(counts == 0):
+        spare = positive & (counts[labels] > 1)
+        row = np.flatnonzero(spare)[np.argmin(distances[spare, k])]
+        counts[labels[row]] -= 1
+        labels[row], counts[k] = k, 1
+    return labels
 
 
 def _optional(value, shape, name):
@@ -113,6 +184,8 @@ def warm_up(mixture, carry, X, w, rng):
     between, so that rows arriving one at a time cost ``O(init_size)``
     refits in all), and the rows beyond them take online EM steps.
     """
+    if w is not None:  # a row of weight 0 is absent
+        X, w = X[w > 0], w[w > 0]
     state = carry.state
     kept = X if state.kept is None else np.concatenate([state.kept, X])
     kept_w = joined_weights(state, w, len(X))
@@ -120,7 +193,7 @@ def warm_up(mixture, carry, X, w, rng):
         return carry._replace(state=MixtureState(None, kept, kept_w)), None
     if len(kept) < mixture.init_size:
         if state.gaussians is not None and len(kept) < 2 * state.fitted:
-            carry, score = mixture._em_pass(carry, X, w)
+            carry, score = em_pass(mixture, carry, X, w)
             fitted = state.fitted
         else:
             carry, score = batch_em(mixture, kept, kept_w, rng)
@@ -132,31 +205,76 @@ def warm_up(mixture, carry, X, w, rng):
     weights = np.ones(len(kept)) if kept_w is None else kept_w
     carry, score = batch_em(mixture, kept[head], None if kept_w is None else kept_w[head], rng)
     if len(kept) > mixture.init_size:
-        carry, online = mixture._em_pass(
-            carry, kept[rest], None if kept_w is None else kept_w[rest]
+        carry, online = em_pass(
+            mixture, carry, kept[rest], None if kept_w is None else kept_w[rest]
         )
         shares = weights[head].sum(), weights[rest].sum()
         score = (score * shares[0] + online * shares[1]) / sum(shares)
     return carry._replace(state=MixtureState(carry.state.gaussians)), score
 
 
+def readable(mixture, gaussians):
+    """``(state, factor)``: shrunk and regularized, as E-steps and reads use it."""
+    state = mixture._structure().shrink(gaussians, mixture._intensities(None))
+    return mixture._structure().regularized(state, mixture.reg_covar)
+
+
+def em_pass(mixture, carry, X, w, model=None):
+    """E-steps and natural steps over the rows: ``(carry, mean log-likelihood)``.
+
+    ``model``: the mixture (regularized, with its factor) that gives every
+    row its responsibilities; None: the mixture as it learns.
+    """
+    structure, rate, total = mixture._structure(), mixture._rate(), [0.0]
+
+    def step(gaussians, Xb, wb, t, rows):
+        reading = readable(mixture, gaussians) if model is None else model
+        log_resp, log_norm = e_step(structure, *reading, Xb)
+        total[0] += log_norm.sum() if wb is None else wb @ log_norm
+        weights, retain = rate.pooling(t, wb, len(Xb))
+        responsibilities(log_resp)
+        log_resp *= weights if np.ndim(weights) == 0 else weights[:, None]
+        return structure.step(gaussians, Xb, log_resp, retain), False
+
+    inner = carry._replace(state=carry.state.gaussians)
+    with blas_threads_for(mixture._batch_work(*X.shape)):
+        inner = stream(
+            inner,
+            X,
+            w,
+            mixture.batch_size,
+            None,
+            step,
+            _identity,
+            averaging_start(mixture.average),
+        )
+    weight = len(X) if w is None else w.sum()
+    return inner._replace(state=carry.state._replace(gaussians=inner.state)), total[0] / weight
+
+
+def _identity(state):
+    return state
+
+
 def batch_em(mixture, X, w, rng):
     """Batch EM on the rows from a fresh initialization: ``(carry, mean log-likelihood)``.
 
     Each iteration is a pass from nothing whose rows all take their
-    responsibilities from the previous iteration's mixture; the best of
-    ``n_init`` initializations is kept.
+    responsibilities from the previous iteration's mixture; a component
+    given no responsibility keeps the previous iteration's mean and
+    covariance, with weight 0. The best of ``n_init`` initializations is kept.
     """
     structure, best = mixture._structure(), None
-    empty = Carry(MixtureState(structure.empty(mixture.n_components, X.shape[1])), None, 0.0, 0, 0)
     for _ in range(mixture.n_init):
-        model = mixture._readable(initial_state(mixture, structure, X, w, rng))
+        gaussians = initial_state(mixture, structure, X, w, rng)
         previous = -np.inf
         for _ in range(mixture.max_iter):
-            fitted, score = mixture._em_pass(empty, X, w, model)
+            start = MixtureState(gaussians._replace(weights=np.zeros_like(gaussians.weights)))
+            model = readable(mixture, gaussians)
+            fitted, score = em_pass(mixture, Carry(start, None, 0.0, 0, 0), X, w, model)
             if abs(score - previous) < mixture.tol:
                 break
-            model, previous = mixture._readable(fitted.state.gaussians), score
+            gaussians, previous = fitted.state.gaussians, score
         if best is None or score > best[1]:
             best = fitted, score
     fitted, score = best
@@ -190,7 +308,7 @@ def merge_mixtures(parts):
 def _pooled(parts):
     first = parts[0]
     structure, total = first._structure(), sum(p.t_ for p in parts)
-    reference, factor = first._readable(first._state.gaussians)
+    reference, factor = readable(first, first._state.gaussians)
     pooled = None
     for part in parts:
         gaussians = part._state.gaussians
@@ -223,14 +341,44 @@ def joined_weights(state, w, n_rows):
     return np.concatenate([old, np.ones(n_rows) if w is None else w])
 
 
+def warn_lost(estimator, carry, start):
+    """A ``ConvergenceWarning`` naming the components a call lost, if any."""
+    before = set(lost_components(estimator, start)) if start.state.gaussians is not None else ()
+    lost = sorted(set(lost_components(estimator, carry)) - set(before))
+    if lost:
+        warnings.warn(
+            f"Components {lost} hold less than one row's responsibility in the "
+            "stream's memory: they keep their last means and covariances, with weights "
+            "near 0 (they barely affect the scores). Fewer n_components, a larger "
+            "init_size or means_init may fit the data better.",
+            ConvergenceWarning,
+            stacklevel=outside_stacklevel(),
+        )
+
+
+def sample_mixture(structure, state, factor, n_samples, rng):
+    """``n_samples`` rows drawn from the mixture, and the component of each."""
+    counts = rng.multinomial(n_samples, state.weights / state.weights.sum())
+    d = state.means.shape[1]
+    X = np.concatenate(
+        [
+            structure.sample(state, factor, k, rng.standard_normal((n, d)))
+            for k, n in enumerate(counts)
+        ]
+    )
+    return X, np.repeat(np.arange(len(counts)), counts)
+
+
 def lost_components(estimator, carry):
     """Components that hold less than one row's responsibility in the stream's memory.
 
-    The state's weights are shares of the stream's memory, in which one new
-    row weighs the per-row rate; none while warming up (provisional).
+    The state's weights are shares of the stream's memory, in which a new
+    row of the stream's mean weight weighs the per-row rate times that
+    weight (for ``'optimal'``: ``1 / n_samples_seen_``, whatever the units of
+    the weights); none while warming up (provisional).
     """
-    if carry.state.kept is not None:
+    if carry.state.kept is not None or not carry.n_seen:
         return []
     weights = carry.state.gaussians.weights
-    rate = estimator._rate().per_sample(carry.t)
-    return np.flatnonzero(weights / weights.sum() < rate).tolist()
+    row = estimator._rate().per_sample(carry.t) * carry.t / carry.n_seen
+    return np.flatnonzero(weights / weights.sum() < row).tolist()

@@ -2,30 +2,27 @@
 
 import copy
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import DensityMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._averaging import averaging_start
 from ._base import StreamingEstimator
 from ._compat import Interval, StrOptions
 from ._em import (
     MixtureState,
+    check_init,
     e_step,
-    lost_components,
+    em_pass,
     merge_mixtures,
-    responsibilities,
+    sample_mixture,
     warm_up,
+    warn_lost,
 )
 from ._stopping import Steady
-from ._streaming import Carry, stream
+from ._streaming import Carry
 from ._structures import STRUCTURES
-from ._threads import blas_threads_for
-from .exceptions import outside_stacklevel
 
 __all__ = ["OnlineGaussianMixture"]
 
@@ -33,21 +30,18 @@ __all__ = ["OnlineGaussianMixture"]
 class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     """A Gaussian mixture learned online: stochastic EM by natural-gradient steps.
 
-    Each mini-batch takes one E-step (its rows' responsibilities under the
-    current mixture) and one natural-gradient step of every component with
-    the responsibilities as row weights: online EM (Cappe & Moulines, 2009;
-    :ref:`theory-mixtures`). The API is
-    :class:`~sklearn.mixture.GaussianMixture`'s; ``partial_fit`` is one pass
-    over a chunk of a stream, after a warm-up of batch EM on the first
-    ``init_size`` rows. With one component this is :class:`OnlineGaussian`.
+    Online EM (Cappe & Moulines, 2009; :ref:`theory-mixtures`) after a warm-up
+    of batch EM on the first ``init_size`` rows, with
+    :class:`~sklearn.mixture.GaussianMixture`'s API; with one component, this
+    is :class:`OnlineGaussian`. See :ref:`user-guide-mixture` for the warm-up,
+    the schedules, lost components and rows beyond float64.
 
     Parameters
     ----------
     n_components : int, default=1
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
     tol : float, default=1e-3
-        ``fit`` stops when an epoch changes the mean log-likelihood of its
-        rows (each scored before the step it takes part in) by less.
+        ``fit`` stops when an epoch changes ``lower_bound_`` by less.
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     max_iter : int, default=100
@@ -55,28 +49,20 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     n_init : int, default=1
         Initializations the warm-up tries, keeping the best.
     init_params : {'kmeans', 'k-means++', 'random_from_data'}, default='kmeans'
-        How the warm-up groups its rows into the initial components.
     init_size : int, default=1000
-        Rows of the warm-up: they are kept and fitted afresh by batch EM each
-        time they have doubled (online EM steps in between), until
-        ``init_size`` rows; then online EM takes over and they are dropped.
-        About ``10 * n_components * n_features`` rows suit ``'full'``.
+        Rows kept and fitted by batch EM before online EM takes over.
     weights_init, means_init, precisions_init : array-like, default=None
-        As in GaussianMixture, replacing the initialization's.
+        As in GaussianMixture, validated by the call that receives them.
     learning_rate : {'optimal', 'invscaling', 'constant'}, default='optimal'
-        Per-row schedule, as in :class:`OnlineGaussian`: ``1 / t``
-        (incremental EM), ``eta0 / t**power_t`` (stochastic approximation)
-        or ``eta0`` (a memory of about ``1 / eta0`` rows, for drift).
+        Per-row schedule, as in :class:`OnlineGaussian`.
     eta0 : float, default=0.01
     power_t : float, default=0.6
     average : bool or float, default=False
-        Polyak-Ruppert averaging of the online iterates (``True``: from the
-        end of the warm-up; a number: from that weight on).
+        Polyak-Ruppert averaging from the warm-up's end (a number: that weight).
     batch_size : int, default=1000
         Rows per E-step and step.
     shrinkage : float in [0, 1], default=None
-        Shrinkage of each covariance toward its mean variance, in the E-steps
-        and the fitted mixture.
+        Shrinkage of each covariance toward its mean variance.
     random_state : int, RandomState instance or None, default=None
     warm_start : bool, default=False
     verbose : int, default=0
@@ -88,8 +74,8 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     converged_ : bool
     n_iter_ : int
     lower_bound_ : float
-        Mean log-likelihood of the rows of the last epoch or pass, each
-        scored by the mixture before the step it took part in.
+        Mean log-likelihood of the last epoch's or pass's rows, each scored
+        before its step (-inf if a row was beyond float64).
     lower_bounds_ : list of float
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -184,8 +170,6 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    # -- the hooks -------------------------------------------------------------------
-
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_state") and self._state.gaussians is not None
 
@@ -199,25 +183,28 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         return Steady(self.tol)
 
     def _next_epoch(self, carry):
-        # fit's first epoch was the warm-up on all its rows; later epochs repeat
-        # them, so they are online EM passes, not more rows to keep.
-        state = carry.state
-        return (
-            carry._replace(state=MixtureState(state.gaussians))
-            if state.gaussians is not None
-            else carry
-        )
+        # Epoch 1 was the warm-up on all the rows; the later ones are online EM passes.
+        return carry._replace(state=MixtureState(carry.state.gaussians))
+
+    def _warming_up(self):
+        return not self.__sklearn_is_fitted__() or self._state.kept is not None
 
     def _call_rng(self):
-        warming_up = not self.__sklearn_is_fitted__() or self._state.kept is not None
-        return copy.deepcopy(check_random_state(self.random_state)) if warming_up else None
+        return copy.deepcopy(check_random_state(self.random_state)) if self._warming_up() else None
 
     def _check_targets(self, X, y, first, fit=False, **context):
-        if fit and len(X) < self.n_components:
+        if first or self._warming_up():  # the initialization's overrides, before any draw
+            check_init(self, X.shape[1])
+
+    def _fit_input(self, X, sample_weight, warm):
+        X, w = super()._fit_input(X, sample_weight, warm)
+        rows = len(X) if w is None else np.count_nonzero(w)
+        if not warm and rows < self.n_components:
             raise ValueError(
-                f"Expected n_samples >= n_components: fit got {len(X)} rows for "
-                f"n_components={self.n_components}; each component starts from a row."
+                f"Expected n_samples >= n_components: fit got {rows} rows of positive weight "
+                f"for n_components={self.n_components}; each component starts from a row."
             )
+        return X, w
 
     def _start(self, X, y, rng):
         kept = getattr(self, "_state", None)  # rows kept before a row per component came
@@ -227,69 +214,20 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         """``carry`` after the rows: online EM, or the warm-up while it lasts."""
         if order is not None:
             X, w = X[order], None if w is None else w[order]
-        state = carry.state
-        if state.gaussians is not None and state.kept is None:  # online EM
-            return self._em_pass(carry, X, w)
+        if carry.state.gaussians is not None and carry.state.kept is None:
+            return em_pass(self, carry, X, w)
         return warm_up(self, carry, X, w, rng)
-
-    def _em_pass(self, carry, X, w, model=None):
-        """E-steps and natural steps over the rows: ``(carry, mean log-likelihood)``.
-
-        ``model``: the mixture (regularized, with its factor) that gives every
-        row its responsibilities; None: the mixture as it learns.
-        """
-        structure, rate, total = self._structure(), self._rate(), [0.0]
-
-        def step(gaussians, Xb, wb, t, rows):
-            reading = self._readable(gaussians) if model is None else model
-            log_resp, log_norm = e_step(structure, *reading, Xb)
-            total[0] += log_norm.sum() if wb is None else wb @ log_norm
-            weights, retain = rate.pooling(t, wb, len(Xb))
-            responsibilities(log_resp)
-            log_resp *= weights if np.ndim(weights) == 0 else weights[:, None]
-            return structure.step(gaussians, Xb, log_resp, retain), False
-
-        inner = carry._replace(state=carry.state.gaussians)
-        with blas_threads_for(self._batch_work(*X.shape)):
-            inner = stream(
-                inner, X, w, self.batch_size, None, step, _identity, self._average_from()
-            )
-        weight = len(X) if w is None else w.sum()
-        return inner._replace(state=carry.state._replace(gaussians=inner.state)), total[0] / weight
-
-    def _average_from(self):
-        return averaging_start(self.average)
-
-    def _readable(self, gaussians):
-        """``(state, factor)``: shrunk and regularized, as E-steps and reads use it."""
-        state = self._structure().shrink(gaussians, self._intensities(None))
-        return self._structure().regularized(state, self.reg_covar)
 
     def _committed(self, carry, start, converged):
         if not self.__sklearn_is_fitted__():
             return
         self.lower_bound_ = self.lower_bounds_[-1]
         self.converged_ = converged
-        before = set(lost_components(self, start)) if start.state.gaussians is not None else set()
-        lost = sorted(set(lost_components(self, carry)) - before)
-        if lost:
-            warnings.warn(
-                f"Components {lost} hold less than one row's responsibility in the "
-                "stream's memory: they keep their last means and covariances, with weights "
-                "near 0 (they barely affect the scores). Fewer n_components, a larger "
-                "init_size or means_init may fit the data better.",
-                ConvergenceWarning,
-                stacklevel=outside_stacklevel(),
-            )
-
-    def _intensities(self, carry):
-        return 0.0 if self.shrinkage is None else float(self.shrinkage)
+        warn_lost(self, carry, start)
 
     @classmethod
     def _merged(cls, parts):
         return merge_mixtures(parts)
-
-    # -- reads ------------------------------------------------------------------------
 
     @property
     def weights_(self):
@@ -347,27 +285,16 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         rng = check_random_state(self.random_state)
-        counts = rng.multinomial(n_samples, self.weights_)
-        d = self.n_features_in_
-        X = np.concatenate(
-            [
-                self._structure().sample(state, factor, k, rng.standard_normal((count, d)))
-                for k, count in enumerate(counts)
-            ]
-        )
-        return X, np.repeat(np.arange(len(counts)), counts)
+        return sample_mixture(self._structure(), state, factor, n_samples, rng)
 
     def bic(self, X):
-        """Bayesian information criterion of ``X`` (lower is better)."""
+        """Bayesian information criterion of ``X`` (lower is better; inf beyond float64)."""
         scores = self.score_samples(X)
-        n_parameters = self._structure().n_parameters(self.n_components, self.n_features_in_)
-        return -2 * scores.sum() + n_parameters * math.log(len(scores))
+        return -2 * scores.sum() + self._n_parameters() * math.log(len(scores))
 
     def aic(self, X):
-        """Akaike information criterion of ``X`` (lower is better)."""
-        n_parameters = self._structure().n_parameters(self.n_components, self.n_features_in_)
-        return -2 * self.score_samples(X).sum() + 2 * n_parameters
+        """Akaike information criterion of ``X`` (lower is better; inf beyond float64)."""
+        return -2 * self.score_samples(X).sum() + 2 * self._n_parameters()
 
-
-def _identity(state):
-    return state
+    def _n_parameters(self):
+        return self._structure().n_parameters(self.n_components, self.n_features_in_)

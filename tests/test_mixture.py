@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_onlinegauss import OnlineGaussian, OnlineGaussianMixture
+from sklearn_onlinegauss import OnlineGaussian, OnlineGaussianMixture, merge
 
 STRUCTURES = ["full", "tied", "diag", "spherical"]
 
@@ -287,3 +287,151 @@ def test_partial_fit_takes_sample_weights_as_repeated_rows():
     np.testing.assert_allclose(weighted.means_[0], repeated.mean(0), rtol=1e-10)
     np.testing.assert_allclose(weighted.covariances_[0], np.cov(repeated.T, bias=True), rtol=1e-9)
     assert weighted.n_samples_seen_ == np.count_nonzero(w)
+
+
+@pytest.mark.parametrize("covariance_type", STRUCTURES)
+def test_a_row_beyond_float64_is_minus_inf_and_the_mixture_stays_finite(covariance_type):
+    # Every log-density of the far row is below float64: the row's score is
+    # -inf, it goes to the nearest component in the metric, and its step
+    # leaves a finite mixture (never the NaN of -inf minus -inf).
+    rng = np.random.default_rng(20)
+    base = np.concatenate([rng.normal(-3, 1, (150, 3)), rng.normal(3, 1, (150, 3))])
+    for scale in (1e-140, 1e-70, 1e-5, 1.0, 1e70, 1e140):
+        X = base * scale
+        fitted = OnlineGaussianMixture(
+            2, covariance_type=covariance_type, init_size=100, random_state=0
+        ).fit(X)
+        for size in (1e-150, 1e-100, 1.0, 1e100, 1e149):
+            far = np.full((1, 3), size)
+            scores = fitted.score_samples(far)
+            assert not np.isnan(scores).any() and scores[0] < np.inf
+            proba = fitted.predict_proba(far)
+            assert np.all(np.isfinite(proba)) and proba.sum() == pytest.approx(1.0)
+            if scores[0] == -np.inf:  # one of the components nearest in the metric
+                distances = _scaled_mahalanobis(fitted, far[0])
+                assert distances[fitted.predict(far)[0]] <= distances.min() * (1 + 1e-12)
+                assert np.all(proba[0][distances > distances.min() * (1 + 1e-12)] == 0)
+            model = pickle.loads(pickle.dumps(fitted))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # a component may be lost
+                model.partial_fit(far)
+            assert np.all(model.weights_ >= 0) and model.weights_.sum() == pytest.approx(1, 1e-15)
+            assert np.all(np.isfinite(model.means_)) and not np.isnan(model.lower_bound_)
+            assert np.all(np.isfinite(model.score_samples(X)))
+
+
+def _scaled_mahalanobis(model, x):
+    """Squared Mahalanobis distances of ``x`` to each component, over ``max |x|**2``."""
+    d, precisions = len(x), model.precisions_
+    if model.covariance_type == "tied":
+        precisions = np.broadcast_to(precisions, (model.n_components, d, d))
+    elif model.covariance_type == "diag":
+        precisions = np.array([np.diag(p) for p in precisions])
+    elif model.covariance_type == "spherical":
+        precisions = precisions[:, None, None] * np.eye(d)
+    u = (x - model.means_) / np.abs(x).max()
+    return np.einsum("ki,kij,kj->k", u, precisions, u)
+
+
+def test_a_row_beyond_float64_gets_lower_bound_minus_inf_in_its_pass():
+    rng = np.random.default_rng(21)
+    model = OnlineGaussianMixture(2, init_size=100, random_state=0)
+    model.fit(rng.normal(size=(300, 3)) * 1e-5)
+    far = np.full((1, 3), 1e149)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(np.concatenate([far, rng.normal(size=(5, 3)) * 1e-5]))
+    assert model.lower_bound_ == -np.inf  # the far row was scored before its step
+    assert np.all(np.isfinite(model.covariances_))
+
+
+def test_no_component_starts_from_nothing_or_reads_a_made_up_gaussian():
+    rng = np.random.default_rng(22)
+    X = np.concatenate([rng.normal(-3, 1, (150, 3)), rng.normal(3, 1, (150, 3))]) + 10
+    # Two distinct rows for three components: each starts from a row.
+    twice = np.repeat(X[:2], 50, axis=0)
+    for init_params in ("kmeans", "k-means++", "random_from_data"):
+        with warnings.catch_warnings():  # k-means and the lost-component warnings
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = OnlineGaussianMixture(3, init_params=init_params, random_state=0).fit(twice)
+        for mean in model.means_:
+            assert np.any(np.all(mean == X[:2], axis=1))
+        assert np.all(model.weights_ > 0) and model.weights_.sum() == pytest.approx(1)
+        _assert_valid(model, twice)
+    # A component of weight 0 keeps the Gaussian of the rows it started from.
+    with pytest.warns(ConvergenceWarning, match=r"Components \[1\] hold less than one row"):
+        model = OnlineGaussianMixture(2, weights_init=[1.0, 0.0], random_state=0).fit(X)
+    assert model.weights_[1] == 0.0
+    assert np.all(model.means_[1] > 5) and np.all(np.diag(model.covariances_[1]) > 0.1)
+    assert np.all(model.predict_proba(X)[:, 1] == 0.0)
+    _assert_valid(model, X)
+    with pytest.warns(ConvergenceWarning, match=r"Components \[1\]"):
+        other = OnlineGaussianMixture(2, weights_init=[1.0, 0.0], random_state=1).fit(X[::2])
+    merged = merge([model, other])
+    assert np.all(np.isfinite(merged.means_)) and merged.weights_.sum() == pytest.approx(1)
+    _assert_valid(merged, X)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"weights_init": [0.5, 0.2, 0.3, 0.1]}, "weights_init must be finite with shape"),
+        ({"weights_init": [0.5, 0.6, 0.1]}, "sum to 1"),
+        ({"weights_init": [1.5, -0.25, -0.25]}, "non-negative"),
+        ({"weights_init": [np.nan, 0.5, 0.5]}, "weights_init must be finite"),
+        ({"means_init": np.zeros((3, 3)).tolist()}, "means_init must be finite with shape"),
+        ({"precisions_init": [[[1, 2], [2, 1]]] * 3}, "positive definite"),
+    ],
+)
+def test_init_parameters_are_refused_by_the_call_that_receives_them(settings, message):
+    X = _separated(3, 2, 500, 23)
+    rng = np.random.RandomState(0)
+    model = OnlineGaussianMixture(3, init_size=100, random_state=rng, **settings)
+    for call in (lambda: model.partial_fit(X[:1]), lambda: model.fit(X)):
+        before, state = pickle.dumps(model.__dict__), rng.get_state()
+        with pytest.raises(ValueError, match=message):
+            call()  # before a component has a row: nothing would be drawn yet
+        assert pickle.dumps(model.__dict__) == before
+        np.testing.assert_array_equal(rng.get_state()[1], state[1])
+    # Set between two calls of the warm-up: refused by the next one, nothing drawn.
+    model = OnlineGaussianMixture(3, init_size=100, random_state=rng).partial_fit(X[:50])
+    model.set_params(**settings)
+    before, state = pickle.dumps(model.__dict__), rng.get_state()
+    with pytest.raises(ValueError, match=message):
+        model.partial_fit(X[50:51])
+    assert pickle.dumps(model.__dict__) == before
+    np.testing.assert_array_equal(rng.get_state()[1], state[1])
+
+
+@pytest.mark.parametrize("average", [False, True])
+def test_weights_are_relative(average):
+    # The default schedule pools row weights as shares: a constant factor on
+    # every weight changes no estimate and no warning, in fit and partial_fit.
+    rng = np.random.default_rng(24)
+    X = np.concatenate([rng.normal(-3, 1, (150, 3)), rng.normal(3, 1, (150, 3))])
+    w = rng.uniform(0.5, 2, len(X))
+
+    def fitted(c, stream):
+        model = OnlineGaussianMixture(
+            2, init_size=100, batch_size=50, average=average, random_state=0
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if stream:
+                for rows in np.array_split(np.arange(len(X)), 10):
+                    model.partial_fit(X[rows], sample_weight=w[rows] * c)
+            else:
+                model.fit(X, sample_weight=w * c)
+        return model, [str(warning.message) for warning in caught]
+
+    for stream in (False, True):
+        reference, said = fitted(1.0, stream)
+        for c in (1e-3, 1 / 300, 7.0):
+            model, warned = fitted(c, stream)
+            assert warned == said
+            for name in ("weights_", "means_", "covariances_"):
+                np.testing.assert_allclose(
+                    getattr(model, name), getattr(reference, name), rtol=1e-10, atol=1e-13
+                )
+            assert model.lower_bound_ == pytest.approx(reference.lower_bound_, rel=1e-12)
+            assert model.n_iter_ == reference.n_iter_
