@@ -254,7 +254,12 @@ class StreamingMixin:
         contexts for nested validation and callbacks, which an update does not
         use; they would cost more than a one-row update.
         """
-        return hasattr(self, "_state") and self._param_values() == self._validated_params
+        if not hasattr(self, "_state"):
+            return False
+        try:
+            return self._param_values() == self._validated_params
+        except ValueError:  # an array parameter replaced by another array: validate
+            return False
 
     def _validate_input(self, X, sample_weight, reset):
         """``(X, w)`` as float64 arrays, ``w`` None for unit weights."""

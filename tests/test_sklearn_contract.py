@@ -86,3 +86,22 @@ def test_set_params_to_an_invalid_value_between_partial_fits_is_refused():
     est.set_params(learning_rate="fastest")
     with pytest.raises(InvalidParameterError, match="learning_rate"):
         est.partial_fit(_data())
+
+
+def test_set_params_to_a_new_equal_array_between_partial_fits_is_accepted():
+    # The fast path compares parameter values; a new array equal to the old one
+    # must go through validation, not raise numpy's "truth value is ambiguous".
+    from sklearn_onlinegauss import OnlineGaussianClassifier, OnlineGaussianMixture
+
+    X = _data()
+    y = (X[:, 0] > 1).astype(int)
+    clf = OnlineGaussianClassifier(priors=np.array([0.5, 0.5])).partial_fit(X, y, classes=[0, 1])
+    before = clf.predict_proba(X)
+    clf.set_params(priors=np.array([0.5, 0.5])).partial_fit(X[:10], y[:10])
+    assert clf.n_samples_seen_ == 310
+    assert np.isfinite(before).all()
+    means = np.array([[1.0, -2.0, 0.5], [2.0, -1.0, 1.0]])
+    mixture = OnlineGaussianMixture(n_components=2, means_init=means, random_state=0)
+    mixture.partial_fit(X)
+    mixture.set_params(means_init=means.copy()).partial_fit(X[:10])
+    assert mixture.n_samples_seen_ == 310
