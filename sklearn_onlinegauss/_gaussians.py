@@ -73,21 +73,23 @@ def _centred(X, w, origin, extra_rows=0, out=None):
     """``(W, m, R)``: the rows' weight and mean relative to ``origin``, and a buffer.
 
     ``R[:n]`` holds the rows minus their mean (as computed, rounded) and
-    ``R`` has ``extra_rows`` more rows for the caller to fill. Far from 0 the
-    mean is rounded to the precision of the offset; the mean of ``R`` is that
-    rounding, measured, and is added back to the mean relative to ``origin``
-    (the scatter about the rounded mean differs from the true one only in
-    the square of it: below rounding). ``out``: a buffer to use for ``R``.
+    ``R`` has ``extra_rows`` more rows for the caller to fill; ``origin``
+    None: ``m`` is the mean itself. The rows are first taken relative to a
+    pivot, a row of positive weight: those within a factor 2 of it are
+    exact differences (Sterbenz), so the arithmetic rounds relative to the
+    rows' spread, never to their offset from 0, and identical rows give
+    exactly zero scatter at any magnitude (:ref:`theory-rounding`).
+    ``out``: a buffer to use for ``R``.
     """
     n = len(X)
     R = np.empty((n + extra_rows, X.shape[1])) if out is None else out
     weights, W = (np.ones(n), n) if w is None else (w, w.sum())
-    m = weights @ X  # a product with the weights (GEMV) is faster than a sum
+    pivot = X[0] if w is None else X[int(np.argmax(w > 0))]
+    D = np.subtract(X, pivot, out=R[:n], dtype=R.dtype)  # float32 rows: in float64
+    m = weights @ D  # a product with the weights (GEMV) is faster than a sum
     m /= W
-    np.subtract(X, m, out=R[:n])
-    if origin is not None:
-        m -= origin
-        m += (weights @ R[:n]) / W
+    D -= m
+    m += pivot if origin is None else pivot - origin
     return W, m, R
 
 

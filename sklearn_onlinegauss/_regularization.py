@@ -22,8 +22,11 @@ __all__ = [
 #: matrix (per feature), is rounding: float64 precision, with room for the
 #: rounding a streamed estimate accumulates.
 _ROUNDING = 256 * np.finfo(float).eps
-#: Values this close, relative to their magnitude, are one value rounded a few
-#: times: a feature that spreads no more has not varied.
+#: A standard deviation at most this, relative to the magnitude, is the values'
+#: own rounding (six roundings) and one rounding of their differences from the
+#: origin: the feature has not varied. The moments' arithmetic adds no error
+#: relative to the magnitude, so this does not grow with the rows seen (the
+#: user guide's Theory page, :ref:`theory-rounding`).
 _SAME_VALUE = 4 * np.finfo(float).eps
 #: Smallest Cholesky pivot of a correlation matrix that is determined beyond doubt.
 _CLEARLY_DETERMINED = 2.0**-20
@@ -48,6 +51,9 @@ def component_magnitudes(state):
 
 def numerically_constant(variances, magnitudes):
     """Features whose spread is zero, or a few roundings of values of that magnitude.
+
+    Constant: a standard deviation at most ``4 eps * magnitudes``, at any
+    scale, offset and count of rows (:ref:`theory-rounding`).
 
     A ValueError for features whose scale float64 cannot square: values
     too small to tell (data of scale 1e-160 would otherwise be taken for

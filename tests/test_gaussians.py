@@ -310,3 +310,20 @@ def test_natural_step_by_hand():
     expected = 0.75 * np.eye(2) + 0.25 * np.ones((2, 2)) + 0.1875 * np.array([[9, 3], [3, 1]])
     np.testing.assert_allclose(new.covariances[0], expected)
     np.testing.assert_allclose(new.weights, [1.0])
+
+
+@pytest.mark.parametrize("magnitude", [1e-100, 0.1, 1e6, 1e100])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_identical_rows_have_exactly_no_scatter_at_any_magnitude(magnitude, weighted):
+    # The rows are taken relative to one of them (exact differences), so the
+    # rounding of their mean leaves no spread (Theory page, "when a feature has
+    # not varied"); centring about a directly computed mean left its rounding.
+    X = np.tile(magnitude * (0.1 * np.arange(1, 6) + 1), (999, 1))
+    w = np.random.default_rng(0).random(999) if weighted else None
+    if weighted:
+        w[0] = 0.0  # the pivot is a row of positive weight
+    for origin in (None, X[0], 0.5 * X[0]):
+        W, m, C = batch_moments(X, w, origin)
+        np.testing.assert_array_equal(C, 0.0)
+        expected = X[0] if origin is None else X[0] - origin
+        np.testing.assert_array_equal(m, expected)

@@ -5,7 +5,12 @@ import pytest
 from sklearn.covariance import EmpiricalCovariance
 
 from benchmarks._experiments import random_gaussian
-from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss import (
+    OnlineEllipticEnvelope,
+    OnlineGaussian,
+    OnlineGaussianClassifier,
+    OnlineGaussianMixture,
+)
 from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._regularization import component_magnitudes, regularize_matrix
 from sklearn_onlinegauss._structures import SHARED, STRUCTURES
@@ -153,3 +158,154 @@ def test_regularized_is_the_rule_then_its_factor(structure, reg_covar):
         got, factor = s.regularized(state, reg_covar)
         np.testing.assert_array_equal(got.covariances, expected.covariances, err_msg=name)
         np.testing.assert_allclose(factor, expected_factor, rtol=1e-14, atol=0, err_msg=name)
+
+
+# -- a constant stream: a spread below the data's own rounding is no spread ----------
+
+_SCALES = [1e-100, 1e-10, 1.0, 1e10, 1e100]
+_OFFSETS = [0.0, 1e6]
+
+
+def _constant_rows(scale, offset, n=1000):
+    """``0.1 * [1..5]`` in units of ``scale``, shifted by ``offset`` of them, ``n`` times."""
+    return np.tile(scale * (0.1 * np.arange(1, 6) + offset), (n, 1))
+
+
+def _fitted_ways(make, X, y=None):
+    """The estimator fitted by ``fit``, by one ``partial_fit`` and in uneven chunks."""
+    yield "fit", make().fit(X, y)
+    yield "one partial_fit", make().partial_fit(X, y)
+    est = make()
+    for part in np.array_split(np.arange(len(X)), [7, 100, 333, 750]):
+        est.partial_fit(X[part], None if y is None else y[part])
+    yield "chunks", est
+
+
+@pytest.mark.parametrize("scale", _SCALES)
+@pytest.mark.parametrize("offset", _OFFSETS)
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_a_constant_stream_gets_the_fill_in_of_exactly_constant_data(
+    scale, offset, covariance_type
+):
+    # Issue 29: 0.1 * [1..5] repeated gave the rounding of its mean (about 1e-31)
+    # as its covariance, where [1..5] repeated gets reg_covar.
+    X = _constant_rows(scale, offset)
+    for how, est in _fitted_ways(lambda: OnlineGaussian(covariance_type=covariance_type), X):
+        np.testing.assert_array_equal(est.covariance_, 1e-6 * np.eye(5), err_msg=how)
+        np.testing.assert_array_equal(est.location_, X[0], err_msg=how)
+
+
+def test_a_row_near_a_constant_stream_scores_as_near_exactly_constant_data():
+    # The issue's figures: -3.6e18 where [1..5] repeated gives about 30.
+    X = 0.1 * np.tile(np.arange(1.0, 6.0), (1000, 1))
+    expected = -2.5 * (np.log(2 * np.pi) + np.log(1e-6))  # at the mean, variance 1e-6
+    for how, est in _fitted_ways(OnlineGaussian, X):
+        assert est.score_samples(X[:1] + 1e-9)[0] == pytest.approx(expected, rel=1e-6), how
+
+
+@pytest.mark.parametrize("scale", _SCALES)
+@pytest.mark.parametrize("offset", _OFFSETS)
+def test_values_a_few_roundings_apart_are_constant_at_any_scale(scale, offset):
+    # Values that differ only in their last bits (the same value computed in
+    # different ways) have not varied.
+    value = scale * (0.1 * np.arange(1, 6) + offset)
+    X = np.tile(value, (1000, 1))
+    X[::3] = np.nextafter(value, np.inf)
+    X[1::3] = np.nextafter(np.nextafter(value, -np.inf), -np.inf)
+    for how, est in _fitted_ways(OnlineGaussian, X):
+        np.testing.assert_array_equal(np.diag(est.covariance_), 1e-6, err_msg=how)
+
+
+@pytest.mark.parametrize("scale", _SCALES)
+@pytest.mark.parametrize("offset", _OFFSETS)
+def test_a_spread_of_1e3_roundings_is_a_spread_at_any_scale_and_count(scale, offset):
+    # Not constant: values 1e3 rounding units apart are data, however many rows
+    # there are (a threshold growing with the count of rows would take them for
+    # rounding), and their covariance is the estimate itself.
+    rng = np.random.default_rng(0)
+    value = scale * (0.1 * np.arange(1, 6) + offset)
+    X = value * (1 + 1e3 * np.finfo(float).eps * rng.standard_normal((20_000, 5)))
+    reference = np.cov((X - value).T, bias=True)  # exact differences: an exact reference
+    sd = np.sqrt(np.diag(reference))
+    # Exact differences; sums of n terms round by at most n eps of the scatter.
+    atol = len(X) * np.finfo(float).eps
+    for how, est in _fitted_ways(OnlineGaussian, X):
+        np.testing.assert_allclose(
+            est.covariance_ / np.outer(sd, sd),
+            reference / np.outer(sd, sd),
+            atol=atol,
+            err_msg=how,
+        )
+
+
+def _two_constant_groups(scale, offset, n=500):
+    """Two constant groups of rows, shuffled, and their labels."""
+    X = np.concatenate([_constant_rows(scale, offset, n), _constant_rows(-scale, offset, n)])
+    order = np.random.default_rng(0).permutation(len(X))
+    return X[order], np.repeat([0, 1], n)[order]
+
+
+def _as_full(covariances, covariance_type, n_components=2, d=5):
+    """``covariances_`` of a mixture or classifier, as (K, d, d) matrices."""
+    c = np.asarray(covariances)
+    if covariance_type == "diag":
+        return np.stack([np.diag(v) for v in c])
+    if covariance_type == "spherical":
+        return c[:, None, None] * np.eye(d)
+    return np.broadcast_to(c, (n_components, d, d))
+
+
+def _assert_filled(covariances, reg_covar, how):
+    """Two components of variance ``reg_covar`` (to the rounding of a mean of 5), 0 elsewhere."""
+    expected = reg_covar * np.eye(5)[None].repeat(2, 0)
+    eps = np.finfo(float).eps
+    np.testing.assert_allclose(covariances, expected, rtol=4 * eps, atol=0, err_msg=how)
+
+
+@pytest.mark.parametrize("scale", [1e-100, 1.0, 1e100])
+@pytest.mark.parametrize("offset", _OFFSETS)
+@pytest.mark.parametrize(
+    "settings",
+    [{"covariance_type": t} for t in ("full", "diag", "spherical")] + [{"covariance": "shared"}],
+)
+def test_constant_classes_get_the_fill_in_of_exactly_constant_data(scale, offset, settings):
+    # The rule lives in the shared read pipeline: each class of a classifier is
+    # one Gaussian. reg_covar in the data's units, so that every scale is alike.
+    X, y = _two_constant_groups(scale, offset)
+    reg = 1e-6 * scale**2
+    make = lambda: OnlineGaussianClassifier(**settings, reg_covar=reg)  # noqa: E731
+    chunked = make()
+    for part in np.array_split(np.arange(len(X)), [7, 100, 333, 750]):
+        chunked.partial_fit(X[part], y[part], classes=[0, 1])
+    for how, est in [("fit", make().fit(X, y)), ("chunks", chunked)]:
+        if "covariance" in settings:
+            np.testing.assert_array_equal(est.covariance_, reg * np.eye(5), err_msg=how)
+        else:
+            got = _as_full(est.covariances_, settings["covariance_type"])
+            _assert_filled(got, reg, how)
+        np.testing.assert_array_equal(est.predict(X), y, err_msg=how)
+
+
+@pytest.mark.parametrize("scale", [1e-100, 1.0, 1e100])
+@pytest.mark.parametrize("offset", _OFFSETS)
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_constant_components_get_the_fill_in_of_exactly_constant_data(
+    scale, offset, covariance_type
+):
+    # Each component of a mixture, in every structure.
+    X, _ = _two_constant_groups(scale, offset)
+    reg = 1e-6 * scale**2
+    make = lambda: OnlineGaussianMixture(  # noqa: E731
+        2, covariance_type=covariance_type, reg_covar=reg, init_size=100, random_state=0
+    )
+    for how, est in _fitted_ways(make, X):
+        _assert_filled(_as_full(est.covariances_, covariance_type), reg, how)
+
+
+@pytest.mark.parametrize("scale", [1e-100, 1.0, 1e100])
+@pytest.mark.parametrize("offset", _OFFSETS)
+def test_a_detectors_constant_density_gets_the_fill_in(scale, offset):
+    X = _constant_rows(scale, offset)
+    reg = 1e-6 * scale**2
+    for how, est in _fitted_ways(lambda: OnlineEllipticEnvelope(OnlineGaussian(reg_covar=reg)), X):
+        np.testing.assert_array_equal(est.estimator_.covariance_, reg * np.eye(5), err_msg=how)
