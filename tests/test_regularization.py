@@ -10,6 +10,7 @@ from sklearn_onlinegauss import (
     OnlineGaussian,
     OnlineGaussianClassifier,
     OnlineGaussianMixture,
+    merge,
 )
 from sklearn_onlinegauss._covariance import kl_divergence
 from sklearn_onlinegauss._regularization import component_magnitudes, regularize_matrix
@@ -179,6 +180,9 @@ def _fitted_ways(make, X, y=None):
     for part in np.array_split(np.arange(len(X)), [7, 100, 333, 750]):
         est.partial_fit(X[part], None if y is None else y[part])
     yield "chunks", est
+    halves = np.array_split(np.arange(len(X)), 2)
+    parts = [make().fit(X[h], None if y is None else y[h]) for h in halves]
+    yield "merged", merge(parts)
 
 
 @pytest.mark.parametrize("scale", _SCALES)
