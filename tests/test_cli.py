@@ -169,6 +169,27 @@ def test_demo_writes_its_figure_only_where_it_says(tmp_path):
     assert chosen.stat().st_size > 10_000
 
 
+def _await_stderr(proc, words, deadline=120.0):
+    """The child's stderr up to ``words``, read as it comes: the event a test waits for.
+
+    Fails with what was read if the child ends first or ``deadline`` seconds
+    pass (generous: a loaded machine may take long to import and fit).
+    """
+    import os
+    import select
+    import time
+
+    fd, seen, end = proc.stderr.fileno(), b"", time.monotonic() + deadline
+    while words.encode() not in seen:
+        left = end - time.monotonic()
+        assert left > 0, f"no {words!r} on the child's stderr in {deadline:.0f} s: {seen!r}"
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 65536)
+            assert chunk, f"the child ended before writing {words!r}: {seen!r}"
+            seen += chunk
+    return seen.decode()
+
+
 def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
     """A fit reading ``data[:30]`` from a pipe, sent SIGINT once it has fitted them.
 
@@ -199,15 +220,11 @@ def _fit_from_stdin_then_ctrl_c(tmp_path, data, sigint):
     )
     proc.stdin.write("".join(",".join(repr(float(v)) for v in row) + "\n" for row in data[:30]))
     proc.stdin.flush()
-    seen = ""
-    while "30 rows" not in seen:  # the first chunk's progress line: it has been fitted
-        line = proc.stderr.readline()
-        assert line, seen  # the child ended before fitting the rows
-        seen += line
+    seen = _await_stderr(proc, "30 rows")  # the first chunk's progress line: it is fitted
     proc.send_signal(signal.SIGINT)
     if sigint is signal.SIG_DFL:
-        proc.wait(timeout=60)  # it stops by itself, the input still open
-    _, err = proc.communicate(timeout=60)  # closes stdin: the end of the input
+        proc.wait(timeout=120)  # it stops by itself, the input still open
+    _, err = proc.communicate(timeout=120)  # closes stdin: the end of the input
     return proc, seen + err
 
 
@@ -300,43 +317,57 @@ def test_bad_output_paths_get_one_line(tmp_path, data):
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
 
 
-def test_ctrl_c_during_the_save_leaves_the_old_model_or_the_new_one(tmp_path):
+#: ``python -c`` for a command line whose save announces itself on stderr, once its
+#: temporary file exists, then waits for a line on stdin: a Ctrl-C lands in the save.
+_SAVE_WAITS = """
+import sys, numpy
+savez = numpy.savez
+def waiting(file, *args, **kwds):
+    print("saving", file=sys.stderr, flush=True)
+    sys.stdin.readline()
+    savez(file, *args, **kwds)
+numpy.savez = waiting
+from sklearn_onlinegauss.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("ctrl_c", [True, False])
+def test_ctrl_c_during_the_save_leaves_the_old_model_or_the_new_one(tmp_path, ctrl_c):
     import signal
-    import time
 
     rng = np.random.default_rng(0)
-    d = 1500  # an 18 MB covariance: a save long enough to interrupt
-    np.save(tmp_path / "old.npy", rng.normal(size=(40, d)))
-    np.save(tmp_path / "new.npy", rng.normal(size=(60, d)) + 1)
+    np.save(tmp_path / "old.npy", rng.normal(size=(40, 3)))
+    np.save(tmp_path / "new.npy", rng.normal(size=(60, 3)) + 1)
     model = tmp_path / "m.npz"
-    command = [sys.executable, "-m", "sklearn_onlinegauss", "fit", "-q", "-o", model]
-    subprocess.run([*command, tmp_path / "new.npy"], check=True, capture_output=True)
-    new = load_model(model).location_
-    subprocess.run([*command, tmp_path / "old.npy"], check=True, capture_output=True)
-    old = load_model(model).location_
-    outcomes = []
-    for delay in (0.0, 0.002, 0.01, 0.05):
-        proc = subprocess.Popen(
-            [*command, tmp_path / "new.npy"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            # A shell runs a background job with SIGINT ignored, and the child
-            # would inherit that (then no signal ever lands inside a save).
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        while proc.poll() is None and not list(tmp_path.glob(".m.npz.*")):
-            time.sleep(0.0005)  # until the save has begun
-        time.sleep(delay)
+    assert onlinegauss("fit", tmp_path / "old.npy", "-q", "-o", model).returncode == 0
+    old = model.read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SAVE_WAITS, "fit", tmp_path / "new.npy", "-q", "-o", model],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell runs a background job with SIGINT ignored, and the child
+        # would inherit that (then no signal ever lands inside a save).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    _await_stderr(proc, "saving")
+    assert len(list(tmp_path.glob(".m.npz.*"))) == 1  # the save has begun
+    if ctrl_c:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        assert b"Traceback" not in err, err
-        location = load_model(model).location_  # always a whole model
-        assert np.array_equal(location, old) or np.array_equal(location, new)
-        outcomes.append("new" if np.array_equal(location, new) else "old")
-        assert not list(tmp_path.glob(".m.npz.*"))  # no temporary file left behind
-        if outcomes[-1] == "new":  # put the old one back for the next try
-            subprocess.run([*command, tmp_path / "old.npy"], check=True, capture_output=True)
-    assert "old" in outcomes  # the signal did fall inside a save
+        proc.wait(timeout=120)
+    _, err = proc.communicate("\n", timeout=120)
+    assert "Traceback" not in err, err
+    assert not list(tmp_path.glob(".m.npz.*"))  # no temporary file left behind
+    if ctrl_c:
+        assert proc.returncode == 130 and "interrupted while saving" in err, err
+        assert model.read_bytes() == old
+    else:
+        assert proc.returncode == 0, err
+        np.testing.assert_allclose(
+            load_model(model).location_, np.load(tmp_path / "new.npy").mean(0), rtol=1e-12
+        )
 
 
 @pytest.fixture
@@ -794,3 +825,75 @@ def test_a_model_of_another_kind_is_named(tmp_path, data):
     foreign = tmp_path / "foreign.joblib"
     result = onlinegauss("score", foreign, tmp_path / "x.npy", "--allow-pickle")
     _one_clean_line(result, 1, "holds an EllipticEnvelope, not a model of sklearn-onlinegauss")
+
+
+# -- bad files and models: one line, never a traceback ---------------------------------
+
+
+def test_score_refuses_values_too_large_as_fit_does(tmp_path, data):
+    np.save(tmp_path / "x.npy", data)
+    np.save(tmp_path / "huge.npy", np.full((5, 3), 1e200))
+    assert onlinegauss("fit", tmp_path / "x.npy", "-q", "-o", tmp_path / "m.npz").returncode == 0
+    for command in (["fit", tmp_path / "huge.npy", "-q"], ["score", tmp_path / "m.npz"]):
+        if command[0] == "score":
+            command.append(tmp_path / "huge.npy")
+        _one_clean_line(onlinegauss(*command), 1, "as large as 1e+200")
+
+
+def test_an_npz_archive_under_an_npy_name_is_named(tmp_path, capsys):
+    with open(tmp_path / "x.npy", "wb") as file:
+        np.savez(file, x=np.ones((5, 2)))
+    result = in_process(capsys, "fit", tmp_path / "x.npy", "-q")
+    _one_clean_line(result, 1, "an .npz archive of arrays, not one .npy array")
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_is_read(tmp_path, capsys, data, ending):
+    """Unix, Windows and old Mac OS files (a lone CR) give the same fit."""
+    path = tmp_path / "x.csv"
+    lines = ["a,b,c", *(",".join(repr(float(v)) for v in row) for row in data)]
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    result = in_process(capsys, "fit", path, "--json", "-q", "--chunk-size", 700)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["feature_names"] == ["a", "b", "c"] and summary["n_samples_seen"] == 2500
+    np.testing.assert_allclose(summary["covariance"], np.cov(data.T, bias=True), rtol=1e-10)
+
+
+def test_a_model_whose_settings_are_not_its_arrays_is_refused(tmp_path, capsys, data):
+    """The JSON says covariance_type='diag', the arrays are full covariances."""
+    from test_persist import write
+
+    np.save(tmp_path / "x.npy", data)
+    model = tmp_path / "m.npz"
+    assert in_process(capsys, "fit", tmp_path / "x.npy", "-q", "-o", model).returncode == 0
+    with np.load(model) as archive:
+        arrays = dict(archive)
+    meta = json.loads(str(arrays.pop("meta.json")))
+    meta["params"]["covariance_type"] = "diag"
+    for record_too in (False, True):
+        if record_too:  # the learned state's record of its settings says diag too
+            for pair in meta["fitted"]["_structure_"]["tuple"]:
+                if pair["tuple"][0] == "covariance_type":
+                    pair["tuple"][1] = "diag"
+        write(model, meta, arrays, checksum="resigned")
+        result = in_process(capsys, "score", model, tmp_path / "x.npy")
+        field = "_state.covariances: shape" if record_too else "_structure_: "
+        _one_clean_line(result, 1, f"{model}: {field}")
+
+
+def _tampered_cases():
+    from test_persist import IDS, TAMPERED
+
+    return pytest.mark.parametrize("case", range(len(TAMPERED)), ids=IDS)
+
+
+@_tampered_cases()
+def test_a_tampered_model_is_one_line_and_exit_1(tmp_path, capsys, case):
+    from test_persist import tampered
+
+    path, field, words = tampered(tmp_path, case)
+    np.save(tmp_path / "x.npy", np.ones((4, 3)))
+    result = in_process(capsys, "score", path, tmp_path / "x.npy")
+    _one_clean_line(result, 1, f"{path}: {field}: ")
+    assert words in result.stderr

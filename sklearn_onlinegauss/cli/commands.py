@@ -99,10 +99,32 @@ def fit(args):
     if kind == kinds.CLASSIFIER:
         # partial_fit needs every class on its first call: given, or one pass over the labels.
         labels = kinds.Labels(args.classes or reader.target_values())
-    label, read = kinds.progress_read(kind)
+    n_rows, interrupted = _stream(args, est, reader, labels)
+    if not est.__sklearn_is_fitted__():
+        if not n_rows:
+            raise DataError(f"{args.path}: no valid rows to fit")
+        raise DataError(f"{args.path}: {n_rows} valid rows, too few for --model {kind}")
+    if reader.feature_names is not None:
+        # As if fitted on a DataFrame: scoring then takes the columns by name.
+        est.feature_names_in_ = np.asarray(reader.feature_names, dtype=object)
+    if args.output and not _save(est, args.output):
+        return EXIT_INTERRUPTED
+    _print_fit(args, kind, est, reader, interrupted)
+    if interrupted:
+        print("interrupted: the model holds everything read before Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _stream(args, est, reader, labels):
+    """The file's chunks through ``partial_fit`` until its end or a Ctrl-C.
+
+    Returns ``(rows learned, whether a Ctrl-C came)``. Ctrl-C raises
+    KeyboardInterrupt between chunks; the chunk being fitted is either taken
+    whole or not at all (a failed partial_fit changes nothing).
+    """
+    label, read = kinds.progress_read(args.model)
     progress = _Progress(args.quiet, label)
-    # Ctrl-C raises KeyboardInterrupt between chunks; the chunk being fitted
-    # is either taken whole or not at all (a failed partial_fit changes nothing).
     ctrl_c = _CtrlC()
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.SIG_IGN:  # a shell's background job ignores Ctrl-C: so do we
@@ -113,25 +135,7 @@ def fit(args):
             for k, chunk in enumerate(reader):
                 if k == 0:
                     _say_delimiter(reader, args.quiet)
-                X, y = chunk if labels is not None else (chunk, None)
-                if not len(X):
-                    continue
-                if labels is not None:
-                    y = labels.of(y, reader.name)
-                # Prequential read for the progress display: each chunk is read
-                # before the model learns from it (a pass saved when nothing shows it).
-                fitted = est.__sklearn_is_fitted__()
-                scored = read(est, X, y) if fitted and not args.quiet else None
-                if labels is None:
-                    est.partial_fit(X)
-                else:
-                    est.partial_fit(X, y, classes=None if fitted else labels.classes)
-                n_rows += len(X)
-                progress.update(
-                    len(X),
-                    0.0 if scored is None else float(np.sum(scored)),
-                    0 if scored is None else len(scored),
-                )
+                n_rows += _learn(args, est, reader, labels, chunk, read, progress)
         finally:
             ctrl_c.armed = False  # from here on a Ctrl-C is only noted
     except KeyboardInterrupt:
@@ -145,30 +149,42 @@ def fit(args):
     finally:
         signal.signal(signal.SIGINT, previous)
         progress.close()
-    interrupted = ctrl_c.seen
-    if not est.__sklearn_is_fitted__():
-        if not n_rows:
-            raise DataError(f"{args.path}: no valid rows to fit")
-        raise DataError(f"{args.path}: {n_rows} valid rows, too few for --model {kind}")
-    if reader.feature_names is not None:
-        # As if fitted on a DataFrame: scoring then takes the columns by name.
-        est.feature_names_in_ = np.asarray(reader.feature_names, dtype=object)
-    if args.output:
-        try:
-            save_model(est, args.output)
-        except ValueError as exc:
-            raise UsageError(f"--output: {exc}") from None
-        except KeyboardInterrupt:
-            print(
-                f"interrupted while saving: {args.output} is as it was before",
-                file=sys.stderr,
-            )
-            return EXIT_INTERRUPTED
-    _print_fit(args, kind, est, reader, interrupted)
-    if interrupted:
-        print("interrupted: the model holds everything read before Ctrl-C", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
+    return n_rows, ctrl_c.seen
+
+
+def _learn(args, est, reader, labels, chunk, read, progress):
+    """One chunk through ``partial_fit``, shown by ``progress``: the rows it had."""
+    X, y = chunk if labels is not None else (chunk, None)
+    if not len(X):
+        return 0
+    if labels is not None:
+        y = labels.of(y, reader.name)
+    # Prequential read for the progress display: each chunk is read before
+    # the model learns from it (a pass saved when nothing shows it).
+    fitted = est.__sklearn_is_fitted__()
+    scored = read(est, X, y) if fitted and not args.quiet else None
+    if labels is None:
+        est.partial_fit(X)
+    else:
+        est.partial_fit(X, y, classes=None if fitted else labels.classes)
+    progress.update(
+        len(X),
+        0.0 if scored is None else float(np.sum(scored)),
+        0 if scored is None else len(scored),
+    )
+    return len(X)
+
+
+def _save(est, output):
+    """Save the model to ``output``; False if a Ctrl-C stopped it (the old file is whole)."""
+    try:
+        save_model(est, output)
+    except ValueError as exc:
+        raise UsageError(f"--output: {exc}") from None
+    except KeyboardInterrupt:
+        print(f"interrupted while saving: {output} is as it was before", file=sys.stderr)
+        return False
+    return True
 
 
 def _print_fit(args, kind, est, reader, interrupted):
@@ -226,7 +242,10 @@ def score(args):
         with warnings.catch_warnings():
             # The columns were matched by name above; the array has none.
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-            columns = reads.columns(kind, est, chosen, chunk)
+            try:
+                columns = reads.columns(kind, est, chosen, chunk)
+            except ValueError as exc:  # values the model refuses (e.g. too large to square)
+                raise DataError(f"{args.path}: {exc}") from None
         reads.write(out, columns)
     return 0
 

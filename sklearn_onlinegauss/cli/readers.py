@@ -16,6 +16,8 @@ __all__ = ["ChunkReader", "DataError", "UsageError"]
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
 #: Text read to guess the delimiter.
 _SAMPLE = 64 * 1024
+#: Bytes read at a time from a text file.
+_BLOCK = 64 * 1024
 
 
 class DataError(ValueError):
@@ -143,6 +145,12 @@ class ChunkReader:
             data = np.load(self.path, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
             raise DataError(f"{self.path}: not a readable .npy array ({exc})") from None
+        if not isinstance(data, np.ndarray):  # np.load opened an .npz archive
+            data.close()
+            raise DataError(
+                f"{self.path}: an .npz archive of arrays, not one .npy array; save the "
+                "array with np.save, or give the archive's array as its own file"
+            )
         if data.ndim != 2 or data.dtype.kind not in "fiub":
             raise DataError(
                 f"{self.path}: expected a 2-D numeric array, got shape {data.shape} of "
@@ -182,7 +190,7 @@ class ChunkReader:
 
     def _decoded(self, raw):
         """The lines of a binary stream as text, decoded one by one so errors have a line."""
-        for number, line in enumerate(raw, start=1):
+        for number, line in enumerate(_lines(raw), start=1):
             try:
                 # utf-8-sig: a byte-order mark (as Excel writes) is not part of the data.
                 yield line.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -391,6 +399,23 @@ class ChunkReader:
         keep = ~(bad | unlabelled)
         self.n_skipped += int((~keep).sum())
         return chunk[keep], None if y is None else y[keep]
+
+
+def _lines(raw):
+    """The lines of a binary stream, each ending in ``\\n``, whatever ended them in the file.
+
+    ``\\n`` (Unix), ``\\r\\n`` (Windows) or a lone ``\\r`` (old Mac OS); read as it
+    comes (``read1``), so that a line of a live stream is not held back for more.
+    """
+    pending = b""
+    while block := raw.read1(_BLOCK):
+        lines = (pending + block).splitlines(keepends=True)
+        # A last line without \n may go on in the next block (after \r: maybe \n).
+        pending = b"" if lines[-1].endswith(b"\n") else lines.pop()
+        for line in lines:
+            yield line.rstrip(b"\r\n") + b"\n"
+    if pending:
+        yield pending.rstrip(b"\r\n") + b"\n"
 
 
 def _is_number(field):
