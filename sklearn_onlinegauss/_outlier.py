@@ -294,11 +294,11 @@ def _upper_percentile(distances, weights, fraction):
         return float(np.percentile(distances, 100.0 * q))
     kept = weights > 0
     order = np.argsort(distances[kept])
-    values, ends = distances[kept][order], np.cumsum(weights[kept][order])
-    ends /= weights[kept].min()  # relative weights: the smallest is one row
-    position = q * (ends[-1] - 1.0)  # in the repeated rows, from 0
+    rows = weights[kept][order] / weights[kept].min()  # relative: the smallest is one row
+    whole = np.round(rows)  # a multiple of it to rounding is that multiple
+    ends = np.cumsum(np.where(np.abs(rows - whole) <= 1e-12 * rows, whole, rows))
+    values, position = distances[kept][order], q * (ends[-1] - 1.0)  # from 0
     low = math.floor(position)
-    slack = 1e-9 * ends[-1]  # the rounding of the scaled sums is no weight
-    i = min(np.searchsorted(ends, low + slack, side="right"), len(values) - 1)
-    j = min(np.searchsorted(ends, low + 1 + slack, side="right"), len(values) - 1)
+    i = min(np.searchsorted(ends, low, side="right"), len(values) - 1)
+    j = min(np.searchsorted(ends, low + 1, side="right"), len(values) - 1)
     return float(values[i] + (position - low) * (values[j] - values[i]))

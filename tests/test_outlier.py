@@ -247,8 +247,9 @@ def test_weights_are_relative_in_fit_and_partial_fit(scale):
     # Weights of 1/300 once gave fit a threshold at the smallest distance
     # (99.7% flagged): a weight k counted as k rows, so 300 rows of 1/300 were one.
     X = _gaussian(300, 3, seed=10)
-    w = np.random.default_rng(10).uniform(0.5, 2.0, size=len(X))
-    for weights in (np.ones(len(X)), w):
+    rng = np.random.default_rng(10)
+    w, counts = rng.uniform(0.5, 2.0, size=len(X)), rng.integers(1, 4, len(X)).astype(float)
+    for weights in (np.ones(len(X)), w, counts):  # counts: the threshold on a row, exactly
         for learn_outliers in (True, False):
             pair = [OnlineEllipticEnvelope(learn_outliers=learn_outliers) for _ in range(2)]
             for detector, k in zip(pair, (1.0, scale), strict=True):
