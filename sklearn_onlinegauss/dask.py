@@ -63,15 +63,47 @@ OnlineEllipticEnvelope
     True
     """
     import dask
-    import dask.array as da
 
+    split_every = _checked_split_every(split_every)
+    blocks = _row_blocks(X)
+    labels, classes = _label_blocks(y, len(blocks))
+    template = clone(estimator)
+    fitted = [
+        dask.delayed(_fit_block)(template, block, label, classes)
+        for block, label in zip(blocks, labels, strict=True)
+    ]
+    (result,) = dask.compute(_merge_tree(fitted, split_every))
+    if result is None:
+        raise ValueError("X has no rows.")
+    return result
+
+
+def _merge_tree(fitted, split_every):
+    """The delayed merge of ``fitted`` in a tree of ``split_every``-way merges."""
+    import dask
+
+    while len(fitted) > 1:
+        fitted = [
+            dask.delayed(_merge_fitted)(fitted[i : i + split_every])
+            for i in range(0, len(fitted), split_every)
+        ]
+    return fitted[0]
+
+
+def _checked_split_every(split_every):
     if split_every is None:
-        split_every = 8
+        return 8
     if isinstance(split_every, bool) or not isinstance(split_every, Integral) or split_every < 2:
         raise ValueError(
             f"split_every={split_every!r}: each merge task must combine at least 2 fitted "
             "blocks (an integer of at least 2, or None for 8)."
         )
+    return split_every
+
+
+def _row_blocks(X):
+    """The delayed blocks of rows of a Dask array or DataFrame."""
+    import dask.array as da
 
     if isinstance(X, da.Array):
         if X.ndim != 2:
@@ -81,36 +113,27 @@ OnlineEllipticEnvelope
                 f"X is chunked along its columns ({X.numblocks[1]} column blocks); "
                 "rechunk it first: X.rechunk({1: -1})."
             )
-        blocks = list(X.to_delayed().ravel())
-    elif hasattr(X, "to_delayed") and hasattr(X, "npartitions"):
-        blocks = list(X.to_delayed())
-    else:
-        raise TypeError(
-            f"X must be a Dask array or DataFrame, got {type(X).__name__}; "
-            "for in-memory data use the estimator's own fit."
-        )
-    template = clone(estimator)
+        return list(X.to_delayed().ravel())
+    if hasattr(X, "to_delayed") and hasattr(X, "npartitions"):
+        return list(X.to_delayed())
+    raise TypeError(
+        f"X must be a Dask array or DataFrame, got {type(X).__name__}; "
+        "for in-memory data use the estimator's own fit."
+    )
+
+
+def _label_blocks(y, n_blocks):
+    """``(delayed label blocks, classes)``: Nones and None without labels."""
     if y is None:
-        labels, classes = [None] * len(blocks), None
-    else:
-        labels = list(y.to_delayed().ravel()) if isinstance(y, da.Array) else list(y.to_delayed())
-        if len(labels) != len(blocks):
-            raise ValueError(f"y has {len(labels)} blocks and X {len(blocks)}: chunk them alike.")
-        (classes,) = dask.compute(da.unique(y) if isinstance(y, da.Array) else y.unique())
-        classes = np.unique(np.asarray(classes))
-    fitted = [
-        dask.delayed(_fit_block)(template, block, label, classes)
-        for block, label in zip(blocks, labels, strict=True)
-    ]
-    while len(fitted) > 1:
-        fitted = [
-            dask.delayed(_merge_fitted)(fitted[i : i + split_every])
-            for i in range(0, len(fitted), split_every)
-        ]
-    (result,) = dask.compute(fitted[0])
-    if result is None:
-        raise ValueError("X has no rows.")
-    return result
+        return [None] * n_blocks, None
+    import dask
+    import dask.array as da
+
+    labels = list(y.to_delayed().ravel()) if isinstance(y, da.Array) else list(y.to_delayed())
+    if len(labels) != n_blocks:
+        raise ValueError(f"y has {len(labels)} blocks and X {n_blocks}: chunk them alike.")
+    (classes,) = dask.compute(da.unique(y) if isinstance(y, da.Array) else y.unique())
+    return labels, np.unique(np.asarray(classes))
 
 
 def _fit_block(template, block, labels, classes):
