@@ -164,6 +164,8 @@ class Kind:
             getattr(est, "learning_rate", "optimal") == "optimal"
             and getattr(est, "solver", "natural") == "natural"
             and not getattr(est, "average", False)
+            # Ledoit-Wolf's and OAS's intensities count the rows: a weight k is k rows.
+            and not isinstance(getattr(est, "shrinkage", None), str)
         )
 
     def check_state(self, est):
@@ -602,8 +604,9 @@ class Streams(RuleBasedStateMachine):
     def weights_are_relative(self, n, factor, method):
         """Weights scaled by a constant change no estimate and no threshold.
 
-        (Under the running MLE; a constant or decaying rate, a Euclidean solver
-        and averaging from a weight on count a weight as that many rows.)
+        (Under the running MLE; a constant or decaying rate, a Euclidean solver,
+        averaging from a weight on and data-driven shrinkage count a weight as
+        that many rows.)
         """
         X, y = self._rows(n)
         w = np.random.default_rng(self.seed).integers(1, 4, n).astype(float)
