@@ -96,7 +96,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
 
     def _learned(self):
         """The learned state as a :class:`Carry`."""
-        return Carry(self._state, self._average, self.t_, self.n_samples_seen_, 0)
+        shrunk = getattr(self, "n_steps_shrunk_", 0)
+        return Carry(self._state, self._average, self.t_, self.n_samples_seen_, shrunk)
 
     def _learn(self, carry, X, y, w, order, rng, eta0=None):
         """One pass over the rows: ``(carry, its score or None)``."""

@@ -1,101 +1,50 @@
 """OnlineGaussian: one Gaussian, the K=1 face of the streaming base."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import DensityMixin
 from sklearn.utils import check_random_state
 
-from ._averaging import averaging_start
 from ._base import StreamingEstimator
-from ._compat import Interval, InvalidParameterError, StrOptions
+from ._density import DENSITY_CONSTRAINTS, SHRUNK_MESSAGE, check_shrinkage, data_driven_intensity
 from ._gaussians import scoring_rows
 from ._merge import combine_densities, merged_like
-from ._parametrizations import PARAMETRIZATIONS
-from ._schedules import SCHEDULES
-from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage
-from ._solvers import SOLVERS, TrackedState, make_solver
+from ._solvers import make_solver
 from ._streaming import Carry, check_fitted
-from ._structures import PER_COMPONENT, STRUCTURES
+from ._structures import STRUCTURES
 from ._threads import scoring_threads_for
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
 __all__ = ["OnlineGaussian"]
 
-#: The same text at every call, so that Python's default filter shows it once.
-_SHRUNK_MESSAGE = (
-    "Some {!r} steps would have changed the covariance by more than a factor 2 or left "
-    "the positive-definite cone, and were shrunk (n_steps_shrunk_ counts them). The step "
-    "size is too large for the scale of the data: use a smaller learning rate "
-    "(learning_rate='constant' or 'invscaling' with a smaller eta0), standardize the "
-    "features, or use solver='natural'."
-)
-
-#: The parameters of a density, which the detector's ``estimator`` shares.
-DENSITY_CONSTRAINTS = {
-    "solver": [StrOptions(set(SOLVERS))],
-    "parametrization": [StrOptions(set(PARAMETRIZATIONS))],
-    "preconditioner": [None, StrOptions({"whiten"})],
-    "covariance_type": [StrOptions(PER_COMPONENT)],
-    "learning_rate": [StrOptions(set(SCHEDULES))],
-    "eta0": [Interval(Real, 0, None, closed="neither")],
-    "power_t": [Interval(Real, 0, None, closed="left")],
-    "average": ["boolean", Interval(Integral, 1, None, closed="left")],
-    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "tol": [Interval(Real, 0, None, closed="left"), None],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "shuffle": ["boolean"],
-    "random_state": ["random_state"],
-    "warm_start": ["boolean"],
-    "reg_covar": [Interval(Real, 0, None, closed="left")],
-    "shrinkage": [None, StrOptions({"ledoit-wolf", "oas"}), Interval(Real, 0, 1, closed="both")],
-    "beta_1": [Interval(Real, 0, 1, closed="left")],
-    "beta_2": [Interval(Real, 0, 1, closed="left")],
-    "epsilon": [Interval(Real, 0, None, closed="neither")],
-    "verbose": ["verbose"],
-}
-
 
 class OnlineGaussian(DensityMixin, StreamingEstimator):
     """Multivariate Gaussian fitted online by stochastic gradient ascent on the log-likelihood.
 
-    The default natural-gradient solver with the ``'optimal'`` schedule is
-    exactly the running maximum-likelihood estimate: any chunking of the
-    stream through :meth:`partial_fit` gives what
-    :class:`~sklearn.covariance.EmpiricalCovariance` gives on all the data,
-    in one pass and ``O(n_features**2)`` memory (see the user guide's Theory
-    page, :ref:`theory-pooling`). Solvers, schedules and their measured
-    efficiency are compared in the user guide.
+    The default (``solver='natural'``, ``learning_rate='optimal'``) is exactly
+    the running maximum-likelihood estimate: any chunking of the stream through
+    :meth:`partial_fit` gives what :class:`~sklearn.covariance.EmpiricalCovariance`
+    gives on all the data, in one pass and ``O(n_features**2)`` memory
+    (:ref:`theory-pooling`). The user guide compares the solvers, schedules and
+    batch sizes and gives the figures.
 
     Parameters
     ----------
     solver : {'natural', 'riemannian', 'sgd', 'adam'}, default='natural'
-        ``'natural'``: the natural gradient on ``(mu, Sigma)``, affine-invariant
-        and positive definite by construction. ``'riemannian'``: ascent along
-        the geodesics of the positive-definite cone. ``'sgd'`` / ``'adam'``:
-        Euclidean steps in the coordinates `parametrization`, held to a trust
-        region (the covariance may change by a factor 2, the mean by one
-        standard deviation) and started from the exact moments of the first
-        ``5 * (n_features + 1)`` samples; shrunk steps are counted in
-        `n_steps_shrunk_`.
+        The natural gradient on ``(mu, Sigma)`` (positive definite by
+        construction), geodesic steps, or Euclidean steps in `parametrization`
+        held to a trust region (counted in `n_steps_shrunk_`).
     parametrization : {'cholesky', 'precision', 'covariance'}, default='cholesky'
         Coordinates of ``'sgd'`` and ``'adam'``.
     preconditioner : {None, 'whiten'}, default=None
-        ``'whiten'``: ``'sgd'`` / ``'adam'`` step on data whitened by a running
-        pilot estimate, each coordinate's gradient divided by its Fisher
-        information there, so that their progress does not depend on the
-        conditioning.
+        ``'whiten'``: ``'sgd'`` / ``'adam'`` step on data whitened by a running pilot.
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
-        Structure of the covariance; ``'diag'`` and ``'spherical'`` stream in
-        ``O(n_features)`` per row. `covariance_` is always a full matrix.
+        Structure of the covariance (`covariance_` is always a full matrix).
     learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
-        Per-row step size as a function of the total weight ``t`` seen:
-        ``1 / t`` (the exact running MLE), ``eta0`` (exponential forgetting,
-        a memory of about ``1 / eta0`` rows: pandas'
-        ``ewm(alpha=eta0, adjust=False)``), ``eta0 / t**power_t``, or ``eta0``
-        divided by 5 when :meth:`fit`'s loss stalls. With ``'natural'`` every
-        row takes its own step, whatever the batching.
+        Step size after total weight ``t``: ``1 / t`` (the running MLE),
+        ``eta0`` (forgetting: a memory of about ``1 / eta0`` rows),
+        ``eta0 / t**power_t``, or ``eta0`` divided by 5 when :meth:`fit` stalls.
     eta0 : float, default=0.01
         Rate of ``'constant'``, ``'invscaling'`` and ``'adaptive'``.
     power_t : float, default=0.6
@@ -103,16 +52,14 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     average : bool or int, default=False
         Polyak-Ruppert averaging of the iterates (an int: from that weight on).
     batch_size : int or 'auto', default='auto'
-        Rows per step. ``'auto'``: ``max(1000, 2**18 // n_features,
-        n_features)`` where the batching does not change the estimate
-        (``'natural'`` without averaging), else ``min(200, n_samples)``.
+        Rows per step (user guide: "Mini-batches and weights").
     max_iter : int, default=1000
         Most epochs of :meth:`fit` (the exact default needs one).
     tol : float or None, default=1e-3
         :meth:`fit` stops when the loss has not improved by `tol` for
         `n_iter_no_change` epochs; None runs `max_iter` epochs.
     n_iter_no_change : int, default=5
-        Epochs without improvement before stopping.
+        Epochs without improvement before :meth:`fit` stops.
     shuffle : bool, default=True
         Whether :meth:`fit` shuffles the rows at each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -120,16 +67,11 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     warm_start : bool, default=False
         :meth:`fit` continues from the learned state.
     reg_covar : float, default=1e-6
-        What the estimate gets where the data do not determine it: a
-        covariance whose correlation matrix is numerically positive definite
-        is left exactly as estimated; otherwise only its undetermined
-        directions are raised to `reg_covar` (a constant feature gets the
-        variance `reg_covar` in its units). Applied when read.
+        What the estimate gets, when read, where the data do not determine it
+        (user guide: "Regularization and shrinkage").
     shrinkage : {'ledoit-wolf', 'oas'} or float, default=None
-        Shrinkage toward ``mu I``: a fixed intensity, or
-        :class:`~sklearn.covariance.LedoitWolf`'s / :class:`~sklearn.covariance.OAS`'s
-        of all the data seen, exactly, for any chunking (these need the exact
-        running estimate; ``'ledoit-wolf'`` gathers two more sums while fitting).
+        Toward ``mu I``: a fixed intensity, or LedoitWolf's / OAS's of all the
+        data seen, for any chunking (with the default solver and schedule).
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's constants.
     verbose : int, default=0
@@ -138,11 +80,9 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     Attributes
     ----------
     location_ : ndarray of shape (n_features,)
-    covariance_ : ndarray of shape (n_features, n_features)
+    covariance_, precision_ : ndarray of shape (n_features, n_features)
         After `reg_covar` and `shrinkage`.
-    precision_ : ndarray of shape (n_features, n_features)
     shrinkage_ : float
-        The intensity used (0 without shrinkage).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     n_samples_seen_ : int
@@ -150,33 +90,22 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     t_ : float
         Total weight processed, every epoch counted: the schedules' ``t``.
     n_iter_ : int
-        Epochs of the last :meth:`fit`; each :meth:`partial_fit` adds one.
     loss_curve_ : list of float
         Mean negative log-likelihood after each epoch of :meth:`fit`.
     n_steps_shrunk_ : int
-        Euclidean steps the trust region shrank (0 for ``'natural'``).
 
     See Also
     --------
     sklearn.covariance.EmpiricalCovariance : Batch maximum-likelihood estimate.
 
-    Notes
-    -----
-    The natural-gradient step on a batch with mean ``m``, covariance ``C``
-    and ``delta = m - mu`` is ``mu <- mu + eta delta``, ``Sigma <- (1 - eta)
-    Sigma + eta C + eta (1 - eta) delta delta'`` (:ref:`theory-natural`).
-
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn_onlinegauss import OnlineGaussian
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.multivariate_normal([1, -2], [[2, 0.5], [0.5, 1]], size=10_000)
+    >>> X = np.random.default_rng(0).multivariate_normal([1, -2], [[2, 0.5], [0.5, 1]], 10_000)
     >>> est = OnlineGaussian()
     >>> for chunk in np.array_split(X, 10):
     ...     est = est.partial_fit(chunk)
-    >>> est.location_.round(1)
-    array([ 1., -2.])
     >>> np.allclose(est.covariance_, np.cov(X.T, bias=True))
     True
     """
@@ -251,35 +180,10 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         """Refuse settings that mean nothing together; build the solver of the valid ones."""
         if self.solver == "natural":
             super()._check_settings()
-        self._check_shrinkage()
-        self._solver = self._make_solver()
-
-    def _check_shrinkage(self):
-        if isinstance(self.shrinkage, str):
-            needed = {
-                "solver": (self.solver, "natural"),
-                "learning_rate": (self.learning_rate, "optimal"),
-                "average": (averaging_start(self.average) is not None, False),
-                "covariance_type": (self.covariance_type, "full"),
-            }
-            wrong = [f"{k}={v!r}" for k, (v, want) in needed.items() if v != want]
-            if wrong:
-                raise InvalidParameterError(
-                    f"shrinkage={self.shrinkage!r} estimates the covariance of all the data "
-                    "seen, which needs solver='natural', learning_rate='optimal', no "
-                    "averaging and covariance_type='full'; got " + ", ".join(wrong) + ". "
-                    "Use a float shrinkage with these settings."
-                )
-
-    def _make_solver(self):
-        return make_solver(
-            self.solver,
-            self.parametrization,
-            self.covariance_type,
-            self.reg_covar,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
+        check_shrinkage(self)
+        self._solver = make_solver(
+            *(self.solver, self.parametrization, self.covariance_type, self.reg_covar),
+            *(self.beta_1, self.beta_2, self.epsilon),
             fourth_moments=self._gathers_fourth(),
             preconditioner=self.preconditioner,
         )
@@ -305,18 +209,9 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     def _start(self, X, y, rng):
         return Carry(self._solver.start(X.shape[1]), None, 0.0, 0, 0)
 
-    def _learned(self):
-        return Carry(
-            self._state, self._average, self.t_, self.n_samples_seen_, self.n_steps_shrunk_
-        )
-
     def _step(self, rate, y):
         solver = self._solver
-
-        def step(state, Xb, wb, t, rows):
-            return solver.step(state, Xb, wb, t, rate)
-
-        return step
+        return lambda state, Xb, wb, t, rows: solver.step(state, Xb, wb, t, rate)
 
     def _learn(self, carry, X, y, w, order, rng, eta0=None):
         if len(X) > 1 or not self._pooled():
@@ -338,23 +233,14 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     def _committed(self, carry, start, converged):
         self.n_steps_shrunk_ = carry.n_shrunk
         if carry.n_shrunk > start.n_shrunk:
-            _warn(_SHRUNK_MESSAGE.format(self.solver), ShrunkStepWarning, outside_stacklevel())
+            _warn(SHRUNK_MESSAGE.format(self.solver), ShrunkStepWarning, outside_stacklevel())
 
     def _intensities(self, carry):
         if not isinstance(self.shrinkage, str):
             return super()._intensities(carry)
-        self._check_shrinkage()
-        gaussians = self._moments(carry.state)
-        covariance = gaussians.covariances[0]
-        if self.shrinkage == "oas":
-            return oas_shrinkage(covariance, carry.t)
-        if not isinstance(carry.state, TrackedState):
-            raise ValueError(
-                "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
-                "estimator was fitted without it: refit with shrinkage='ledoit-wolf' set."
-            )
-        fourth = centred_fourth_moment(carry.state.fourth, gaussians.means[0], covariance)
-        return ledoit_wolf_shrinkage(covariance, carry.t, fourth)
+        check_shrinkage(self)
+        moments = self._moments(carry.state)
+        return data_driven_intensity(self.shrinkage, carry.state, moments, carry.t)
 
     @classmethod
     def _merged(cls, parts):
