@@ -17,7 +17,10 @@ call it, what it reads and what a valid state of it is. After every step:
 - a refused call (NaN, a wrong width, 1e200, an invalid or structural
   setting) leaves the estimator bit for bit as it was;
 - ``merge`` leaves its parts untouched; a pickle, or a model file, continues
-  bit for bit like the original.
+  bit for bit like the original;
+- beside the stream, fresh copies of the settings check two promises: weights
+  scaled by a constant read the same (under the running MLE), and rows equal
+  to within their own rounding get the fill-in of identical rows.
 
 ``HYPOTHESIS_PROFILE=long`` explores further (see ``test_properties.py``);
 ``STATE_MACHINE_EXAMPLES`` sets the examples per estimator.
@@ -153,6 +156,11 @@ class Kind:
 
     def fitted(self, est):
         return est.__sklearn_is_fitted__()
+
+    def covariances(self, est):
+        """The Gaussians' covariances as read, ``(K, d, d)`` through the structure."""
+        density = getattr(est, "estimator_", est)
+        return np.asarray(density._structure().to_full(density._fitted()[0]))
 
     def learned(self, est):
         """What a copy must continue bit for bit: the fitted attributes."""
@@ -631,6 +639,28 @@ class Streams(RuleBasedStateMachine):
                 b = parts[1][name]
                 np.testing.assert_allclose(b, a, rtol=1e-7, err_msg=f"{name}, weights x{factor}")
 
+    @rule(n=st.integers(2, 30), jitter=st.booleans(), offset=st.sampled_from([0.0, 1e6]))
+    def constant_stream(self, n, jitter, offset):
+        """Rows equal to within their own rounding get the fill-in of identical rows."""
+        X, y = self._rows(n)
+        X = np.repeat(X[:1] + offset * self.scale, n, axis=0)
+        if y is not None:
+            X[y == 1] += 4 * self.scale  # a constant stream per class
+        k = np.random.default_rng(self.seed).integers(-2, 3, X.shape)
+        covariances = []
+        for rows in (X, X * (1 + k * np.finfo(float).eps) if jitter else X.copy()):
+            part = clone(self.est)
+            self.kind.prepare_fit(part, False)
+            try:
+                _quietly(self.kind.partial_fit, part, rows, y, None)
+                covariances.append(self.kind.covariances(part))
+            except ValueError as exc:
+                if not self._unsquarable(exc):
+                    raise
+                return
+        _finite(covariances[0], "the covariance of a constant stream")
+        np.testing.assert_allclose(covariances[1], covariances[0], rtol=1e-6, atol=0)
+
     # -- reads, copies, merge -------------------------------------------------------
 
     @precondition(lambda self: self._fitted())
@@ -706,7 +736,7 @@ class Streams(RuleBasedStateMachine):
 # Shrinking a failing interleaving can take minutes: the default run reports the
 # first failure as found, steps and all; the long profile shrinks it.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 12)),
+    max_examples=int(os.environ.get("STATE_MACHINE_EXAMPLES", 20)),
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
