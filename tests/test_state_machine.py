@@ -128,8 +128,8 @@ class Kind:
 
     cls = None
     configs = [{}]
+    #: Settings the next call must refuse (see :meth:`bad_params_for`).
     bad_params = []
-    structural = []
     #: ``(name, values)``: settings every call must accept.
     good_params = []
 
@@ -182,7 +182,11 @@ class Kind:
         assert_finite_state({"_state": est._state, "_average": est._average}, "estimator")
 
     def reads(self, est):
+        """``(name, read of rows, check of its values)`` of every read."""
         return []
+
+    def bad_params_for(self, est):
+        return self.bad_params
 
     def bad_rows(self, est):
         """``name -> (X, y)`` transforms every call must refuse."""
@@ -567,7 +571,7 @@ class Streams(RuleBasedStateMachine):
     @precondition(lambda self: self._fitted())
     @rule(data=st.data())
     def set_bad_params(self, data):
-        choices = getattr(self.kind, "bad_params_for", lambda est: self.kind.bad_params)(self.est)
+        choices = self.kind.bad_params_for(self.est)
         change = data.draw(st.sampled_from(choices), label="bad setting")
         valid = self.est.get_params()
         self.est.set_params(**change)
