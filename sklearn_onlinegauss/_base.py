@@ -1,20 +1,10 @@
 """The streaming estimator: the loop written once, the mathematics in each face.
 
-scikit-learn's ``BaseMixture`` split, applied to a stream. :class:`StreamingEstimator`
-owns what every estimator of the family does the same way:
-
-- ``fit``: reset (or warm start), epochs of passes in a copied random state,
-  the stopping rule's loop and its ``ConvergenceWarning``, one commit;
-- ``partial_fit``: the lock, the fast path for unchanged parameters, the
-  validation of a first call, and one commit: a failed call changes nothing;
-- the rule for ``set_params`` between calls (:meth:`_check_structure`);
-- the one read pipeline: shrink, regularize, factor, cached per learned state;
-- the learned state as named fields, which model files, ``merge`` and the
-  failure rollback all use.
-
-Each estimator is a face that supplies hooks: the learned state to start
-from (:meth:`_start`), the row weights of a batch (:meth:`_step`), what its
-reads return, and how two learned states combine (:meth:`_merged`).
+scikit-learn's ``BaseMixture`` split, applied to a stream: :class:`StreamingEstimator`
+owns ``fit``, ``partial_fit`` (a failed call changes nothing), the ``set_params`` rule,
+the read pipeline (shrink, regularize, factor, cached) and the learned state as named
+fields; a face supplies hooks: the state to start from (:meth:`_start`), the row
+weights of a batch (:meth:`_step`), its reads, how two states combine (:meth:`_merged`).
 """
 
 import copy
@@ -30,14 +20,7 @@ from ._averaging import averaging_start
 from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
 from ._stopping import NoImprovement
-from ._streaming import (
-    Carry,
-    NothingToLearn,
-    StreamingMixin,
-    cached_read,
-    call_lock,
-    stream,
-)
+from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import outside_stacklevel
 
@@ -50,13 +33,10 @@ STATE_FORMAT = 3
 class StreamingEstimator(StreamingMixin, BaseEstimator):
     """The streaming skeleton every estimator of the family shares.
 
-    Changing parameters between calls (``set_params``): the *structural*
-    parameters (:attr:`_structural_params`: what the learned state means,
-    such as ``covariance_type``) are refused by the next ``partial_fit`` or
-    warm-started ``fit`` with an error that names them, and taken by a
-    ``fit`` that starts afresh; every other parameter (rates, thresholds,
-    ``reg_covar``, ``shrinkage`` intensities, priors) takes effect from the
-    next call or read.
+    ``set_params`` between calls: the *structural* parameters (what the learned
+    state means) are refused by the next ``partial_fit`` or warm ``fit``, naming
+    them; every other takes effect from the next call or read (the user guide's
+    "Changing parameters between calls").
     """
 
     #: Parameters that fix what the learned state means.
@@ -79,11 +59,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         return tuple((name, getattr(self, name)) for name in self._structural_params)
 
     def _check_targets(self, X, y, first, **context):
-        """The targets of a call, validated against ``X`` (None for unsupervised faces).
-
-        ``context``: ``fit=True`` from :meth:`fit`, or what the face's
-        ``partial_fit`` passes on a validated call (the classifier's ``classes``).
-        """
+        """The targets validated against ``X`` (None if unsupervised); ``context``:
+        ``fit=True`` from :meth:`fit`, or what a face's ``partial_fit`` passes."""
         return None
 
     def _one_pass_is_exact(self):
@@ -130,23 +107,14 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
 
     def _batch_work(self, n_samples, n_features):
         """Flops of one BLAS call of a step, which decides whether BLAS threads pay."""
-        return natural_step_work(
-            min(self._batch_size(n_samples, n_features), n_samples), n_features
-        )
+        rows = min(self._batch_size(n_samples, n_features), n_samples)
+        return natural_step_work(rows, n_features)
 
     def _pass(self, carry, X, w, order, step):
         """One pass of ``step`` over mini-batches of ``X``; returns the new carry."""
+        size, start = self._batch_size(*X.shape), averaging_start(getattr(self, "average", False))
         with blas_threads_for(self._batch_work(*X.shape)):
-            return stream(
-                carry,
-                X,
-                w,
-                self._batch_size(*X.shape),
-                order,
-                step,
-                self._moments,
-                averaging_start(getattr(self, "average", False)),
-            )
+            return stream(carry, X, w, size, order, step, self._moments, start)
 
     # -- fit ------------------------------------------------------------------------
 
@@ -194,16 +162,15 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         return self
 
     def _fit_input(self, X, sample_weight, warm):
-        if not warm:
-            X, w = self._validate_input(X, sample_weight, reset=True)
-        else:  # the features must be the state's: same count, same names
-            try:
-                X, w = self._validate_input(X, sample_weight, reset=False)
-            except ValueError as exc:
-                raise ValueError(
-                    f"{exc} A warm start continues the state learned on "
-                    f"{self.n_features_in_} features; set warm_start=False to fit afresh."
-                ) from None
+        try:  # warm: the features must be the state's, the same count and names
+            X, w = self._validate_input(X, sample_weight, reset=not warm)
+        except ValueError as exc:
+            if not warm:
+                raise
+            raise ValueError(
+                f"{exc} A warm start continues the state learned on "
+                f"{self.n_features_in_} features; set warm_start=False to fit afresh."
+            ) from None
         if w is not None and not w.any():
             raise ValueError(
                 "All sample weights are zero: fit needs at least one positive weight."
@@ -225,22 +192,19 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
             if exact or stop(curve):
                 return carry, curve, True
         if self.tol is not None:
-            warnings.warn(
+            message = (
                 f"fit did not converge in max_iter={self.max_iter} epochs: the "
-                f"{self._curve_label} still changed by more than tol. Increase max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=outside_stacklevel(),
+                f"{self._curve_label} still changed by more than tol. Increase max_iter or tol."
             )
+            warnings.warn(message, ConvergenceWarning, stacklevel=outside_stacklevel())
         return carry, curve, False
 
     #: The fitted attribute holding the curve of ``fit``'s epochs, and what it is.
     _curve_name, _curve_label = "loss_curve_", "loss"
 
     def _epoch_score(self, carry, X, w, score, own):
-        """What an epoch adds to the curve (its pass's score by default).
-
-        ``own``: the carry's state is the moments of ``X`` alone (one exact pass
-        from nothing)."""
+        """What an epoch adds to the curve (its pass's score by default); ``own``: the
+        carry's state is the moments of ``X`` alone (one exact pass from nothing)."""
         return score
 
     def _stopping_rule(self):
@@ -325,19 +289,12 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         return None
 
     def _check_structure(self, settings=None, owner=None, prefix=""):
-        """Refuse to continue the learned state with other structural parameters.
-
-        ``settings``: the structural values to continue with (by default the
-        estimator's own); ``owner`` and ``prefix`` name them as the caller set
-        them (the detector's ``estimator__``).
-        """
+        """Refuse to continue the learned state with other structural ``settings`` (by
+        default the estimator's), named by ``owner`` and ``prefix`` (``estimator__``)."""
         learned = dict(self._structure_)
         now = dict(self._structure_values() if settings is None else settings)
-        changed = sorted(
-            name
-            for name in learned.keys() | now.keys()
-            if not _same(learned.get(name), now.get(name))
-        )
+        names = learned.keys() | now.keys()
+        changed = sorted(n for n in names if not _same(learned.get(n), now.get(n)))
         if changed:
             what = ", ".join(f"{prefix}{n}={learned.get(n)!r} -> {now.get(n)!r}" for n in changed)
             raise ValueError(
@@ -349,10 +306,9 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def __setstate__(self, state):
         if "_state" in state and state.get("_format") != STATE_FORMAT:
             raise ValueError(
-                f"This {type(self).__name__} was saved by another version of "
-                "sklearn-onlinegauss, whose learned state this version stores differently "
-                "and cannot read. Refit it with this version, or load it with the version "
-                "that saved it."
+                f"This {type(self).__name__} was saved by another version of sklearn-onlinegauss, "
+                "whose learned state this version stores differently and cannot read. Refit "
+                "it with this version, or load it with the version that saved it."
             )
         super().__setstate__(state)
 
