@@ -15,7 +15,7 @@ from ._base import StreamingEstimator
 from ._compat import Interval, StrOptions, _fit_context
 from ._estimator import OnlineGaussian
 from ._merge import merge
-from ._quantiles import DistanceHistogram, _tail, pool_distances, upper_quantile
+from ._quantiles import DistanceHistogram, pool_distances, upper_quantile, upper_tail
 from ._streaming import cached_read, check_fitted
 
 __all__ = ["OnlineEllipticEnvelope"]
@@ -187,7 +187,7 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         tail = fdtrc(d, n - d, density.mahalanobis(X) * (n - d) / ((n + 1) * d))
         bound, scored = self.contamination, self._histogram.effective_rows
         if self.threshold == "quantile" and scored > d + 1:  # the threshold's in-sample tail
-            bound = float(_tail(np.array(-self.offset_), d, scored))
+            bound = float(upper_tail(np.array(-self.offset_), d, scored))
         return (tail >= bound) * (1.0 if w is None else w)
 
     @classmethod

@@ -29,10 +29,14 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betainc, betaincinv, chdtri
 
-__all__ = ["DistanceHistogram", "pool_distances", "upper_quantile"]
+__all__ = ["DistanceHistogram", "pool_distances", "upper_quantile", "upper_tail"]
 
 _LOWEST, _DECADES, _BINS = -8.0, 13.0, 8192
 _PER_DECADE = _BINS / _DECADES
+#: Levels within this share of the total mass of a cumulative mass are that
+#: mass: each bin's mass and each sum carry a rounding of about one ``eps``
+#: per pooling and per bin added, which this covers for thousands of each.
+_TIE = 1e-12
 
 
 class DistanceHistogram(NamedTuple):
@@ -60,7 +64,7 @@ def pool_distances(histogram, distances, n_features, weights, retain):
     weights = np.broadcast_to(weights, distances.shape)
     squares = histogram.squares * retain**2 + float(weights @ weights)
     with np.errstate(divide="ignore"):
-        v = -np.log(_tail(distances, n_features, 1.0 / squares))
+        v = -np.log(upper_tail(distances, n_features, 1.0 / squares))
         position = (np.log10(v) - _LOWEST) * _PER_DECADE
     index = np.clip(np.nan_to_num(position, neginf=0.0), 0, _BINS - 1).astype(np.intp)
     added = np.bincount(index, weights=weights, minlength=_BINS)
@@ -68,17 +72,30 @@ def pool_distances(histogram, distances, n_features, weights, retain):
 
 
 def upper_quantile(histogram, fraction, n_features):
-    """The squared distance beyond which ``fraction`` of the stream's mass lies."""
+    """The squared distance beyond which ``fraction`` of the stream's mass lies.
+
+    Mass is uniform within a bin. A level that falls on a bin's lower edge
+    with empty bins below it (up to ``_TIE`` of the total mass, the
+    rounding of the sums) reads the middle of that gap, as a median of an
+    even number of rows does: read as either end, rounding alone would
+    pick the end, so weights scaled by a constant would move the threshold
+    across the gap.
+    """
     mass = histogram.mass  # bin 0 holds p near 1, the last bin the smallest p
-    beyond = mass[::-1].cumsum()[::-1] - mass  # mass in the bins past each one
-    target = fraction * mass.sum()
-    b = int(np.flatnonzero(beyond + mass >= target)[-1])
-    position = b + 1 - (target - beyond[b]) / mass[b]  # uniform within the bin
+    filled = np.flatnonzero(mass)
+    above = mass[::-1].cumsum()[::-1][filled]  # mass in each filled bin and past it
+    target, tie = fraction * above[0], _TIE * above[0]
+    i = int(np.flatnonzero(above >= target - tie)[-1])
+    b = filled[i]
+    if i > 0 and above[i] - target <= tie:  # on b's lower edge
+        position = 0.5 * (filled[i - 1] + 1 + b)
+    else:
+        position = b + 1 - min((target - above[i] + mass[b]) / mass[b], 1.0)
     p = np.exp(-(10.0 ** (_LOWEST + position / _PER_DECADE)))
     return _distance(p, n_features, histogram.effective_rows)
 
 
-def _tail(distances, d, n):
+def upper_tail(distances, d, n):
     """Upper-tail probability of each in-sample squared distance among ``n`` rows."""
     if n <= d + 1:  # a Gaussian of so few rows is singular: its distances say nothing
         return np.full(distances.shape, 0.5)

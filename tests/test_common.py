@@ -671,9 +671,6 @@ _SCALE_DEPENDENT = {
     ("gaussian-adam-whiten", "<1"): _WARM_UP,
     ("gaussian-riemannian", "<1"): _WARM_UP,
     ("classifier-ledoit-wolf", "any"): "the Ledoit-Wolf intensity takes the total weight as n",
-    ("detector", "partial_fit-1/300"): _TIE,
-    ("detector-learn-inliers", "partial_fit-1/300"): _TIE,
-    ("detector-composed", "partial_fit-1/300"): _TIE,
 }
 
 

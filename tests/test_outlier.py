@@ -114,6 +114,32 @@ def test_histogram_quantile_of_gaussian_distances_is_the_in_sample_quantile():
         assert upper_quantile(histogram, fraction, 4) == pytest.approx(expected, rel=0.01)
 
 
+def test_a_level_on_a_gap_between_filled_bins_reads_its_middle_whatever_the_scale():
+    # Issue 29: 0.1 of the mass lies in bin 200 and 0.9 in bin 100, nothing between:
+    # the level 0.1 falls on bin 200's lower edge, and rounding (a sum of 1 / 300
+    # weights, a level a few eps off) must not move the read to either end of the gap.
+    mass = np.zeros(DistanceHistogram.empty().mass.shape)
+    mass[[100, 200]] = 0.9, 0.1
+    reads = [
+        upper_quantile(DistanceHistogram(mass * scale, 1e-4), fraction, 3)
+        for scale in (1.0, 1 / 300, 7.0)
+        for fraction in (0.1, 0.1 * (1 + 4e-16), 0.1 * (1 - 4e-16))
+    ]
+    np.testing.assert_allclose(reads, reads[0], rtol=1e-13)
+    ends = [upper_quantile(DistanceHistogram(mass, 1e-4), f, 3) for f in (0.1 + 1e-9, 0.1 - 1e-9)]
+    assert ends[0] < reads[0] < ends[1]  # the middle of the gap, not an end
+
+
+def test_the_streamed_threshold_does_not_depend_on_the_scale_of_the_weights():
+    # The issue's figures: -7.287 for weights w, -5.315 for w / 300.
+    rng = np.random.default_rng(23)
+    X = rng.normal(size=(23, 3)) @ np.array([[2, 0, 0], [1, 1, 0], [0, 0.5, 3]]) + 100
+    w = rng.integers(1, 4, 23).astype(float)
+    a = OnlineEllipticEnvelope().partial_fit(X, sample_weight=w)
+    b = OnlineEllipticEnvelope().partial_fit(X, sample_weight=w / 300)
+    assert b.offset_ == pytest.approx(a.offset_, rel=1e-12)
+
+
 def test_outliers_kept_out_of_the_update_do_not_drag_the_gaussian():
     rng = np.random.default_rng(3)
     clean = OnlineEllipticEnvelope(contamination=0.1)
@@ -200,13 +226,13 @@ def test_merge_save_load_and_the_command_line_keep_the_detector():
 def test_tail_probabilities_are_scipy_stats_beta_and_chi2():
     from scipy.stats import beta
 
-    from sklearn_onlinegauss._quantiles import _distance, _tail
+    from sklearn_onlinegauss._quantiles import _distance, upper_tail
 
     distances = np.array([0.0, 0.5, 3.0, 12.0, 40.0, 98.0])
     for d, n in [(2, 100.0), (10, 500.0), (30, 357.0)]:
         x = np.clip(distances / (n - 1), 0, 1)
         np.testing.assert_allclose(
-            _tail(distances, d, n), beta.sf(x, d / 2, (n - d - 1) / 2), rtol=1e-10
+            upper_tail(distances, d, n), beta.sf(x, d / 2, (n - d - 1) / 2), rtol=1e-10
         )
         for p in (0.5, 0.1, 0.01, 1e-6):
             expected = (n - 1) * beta.isf(p, d / 2, (n - d - 1) / 2)
