@@ -1,4 +1,8 @@
-"""A classifier's learned state: one Gaussian per class, its step with labels as row weights."""
+"""A classifier's learned state: one Gaussian per class, its step with labels as row weights.
+
+Also how two states merge, and the mathematics of the classifier's reads on plain arrays
+and structures; :class:`PosteriorReads` writes its posterior reads once.
+"""
 
 import warnings
 from typing import NamedTuple
@@ -20,23 +24,30 @@ from .exceptions import outside_stacklevel
 
 __all__ = [
     "ClassState",
+    "LinearForm",
+    "PosteriorReads",
+    "QuadraticForm",
     "background",
     "check_class_settings",
-    "class_labels",
-    "log_priors_of",
-    "of_every_class",
-    "warn_unseen",
-    "LinearForm",
-    "finite_joint",
-    "relative_ood",
     "checked_priors",
     "class_intensities",
+    "class_labels",
     "class_step",
+    "finite_joint",
     "labels_of",
     "log_posteriors",
+    "log_priors_of",
     "merge_class_states",
+    "of_every_class",
+    "priors_of",
+    "relative_ood",
+    "seen_estimate",
     "sorted_classes",
+    "warn_unseen",
 ]
+
+
+# -- the learned state and the labels --------------------------------------------------
 
 
 class ClassState(NamedTuple):
@@ -107,22 +118,7 @@ def labels_of(classes, y):
     return Labels(classes, index)
 
 
-def class_step(structure, rate, labels):
-    """The stream's step: each row weighs on its own class only, at the stream's rate."""
-
-    def step(state, Xb, wb, t, rows):
-        index = labels.index[rows]
-        weights, retain = rate.pooling(t, wb, len(Xb))
-        A = np.zeros((len(Xb), len(state.classes)))
-        A[np.arange(len(Xb)), index] = weights
-        gaussians = structure.step(state.gaussians, Xb, A, retain)
-        counts = state.counts + np.bincount(index, weights=wb, minlength=len(state.counts))
-        fourth = state.fourth
-        if fourth is not None:
-            fourth = pool_labelled_fourth_moments(fourth, Xb, A, index, gaussians)
-        return ClassState(gaussians, state.classes, counts, fourth), False
-
-    return step
+# -- the step and the settings it needs ------------------------------------------------
 
 
 def check_class_settings(covariance, covariance_type, shrinkage, learning_rate):
@@ -144,6 +140,24 @@ def check_class_settings(covariance, covariance_type, shrinkage, learning_rate):
             "covariance='shared' does not keep. Use shrinkage='oas' (OAS of the "
             "class-centred rows) or a fixed intensity."
         )
+
+
+def class_step(structure, rate, labels):
+    """The stream's step: each row weighs on its own class only, at the stream's rate."""
+
+    def step(state, Xb, wb, t, rows):
+        index = labels.index[rows]
+        weights, retain = rate.pooling(t, wb, len(Xb))
+        A = np.zeros((len(Xb), len(state.classes)))
+        A[np.arange(len(Xb)), index] = weights
+        gaussians = structure.step(state.gaussians, Xb, A, retain)
+        counts = state.counts + np.bincount(index, weights=wb, minlength=len(state.counts))
+        fourth = state.fourth
+        if fourth is not None:
+            fourth = pool_labelled_fourth_moments(fourth, Xb, A, index, gaussians)
+        return ClassState(gaussians, state.classes, counts, fourth), False
+
+    return step
 
 
 def class_intensities(kind, state, t, shared):
@@ -169,6 +183,9 @@ def class_intensities(kind, state, t, shared):
             for k, n in enumerate(state.counts)
         ]
     )
+
+
+# -- merging ---------------------------------------------------------------------------
 
 
 def merge_class_states(structure, parts):
@@ -211,6 +228,9 @@ def _combine_class_fourth(a, b):
     return FourthMoments(m3, m4)
 
 
+# -- priors ----------------------------------------------------------------------------
+
+
 def checked_priors(priors, n_classes, warn=False):
     """User ``priors`` as probabilities, or a ValueError that says what is wrong.
 
@@ -241,79 +261,40 @@ def checked_priors(priors, n_classes, warn=False):
     return p / p.sum()
 
 
-def log_posteriors(joint):
-    """Rows of joint log-likelihoods (each with a finite entry) as log posteriors, no NaN."""
-    shifted = joint - joint.max(axis=1, keepdims=True)  # finite max: no inf - inf
-    with np.errstate(under="ignore"):
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+def priors_of(priors, weights):
+    """The class priors: the user's ``priors`` checked, or the classes' ``weights`` normalized."""
+    if priors is not None:
+        return checked_priors(priors, len(weights))
+    return weights / weights.sum()
 
 
-class LinearForm(NamedTuple):
-    """A shared covariance's joint log-likelihoods, less the term common to every class."""
-
-    centre: np.ndarray
-    coef: np.ndarray  # (n_classes, d): precision times each mean about the centre
-    intercept: np.ndarray  # -inf for a class not seen
-
-    @classmethod
-    def of(cls, locations, precision, seen):
-        centre = locations.mean(axis=0)
-        coef = np.zeros((len(seen), len(centre)))
-        coef[seen] = (locations - centre) @ precision
-        intercept = np.full(len(seen), -np.inf)
-        intercept[seen] = -0.5 * np.einsum("ij,ij->i", coef[seen], locations - centre)
-        return cls(centre, coef, intercept)
-
-    def __call__(self, X):
-        with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
-            return (X - self.centre) @ self.coef.T + self.intercept
+def log_priors_of(priors, seen, classes):
+    """Log priors, -inf for a class not seen; a ValueError if no class seen has mass."""
+    log_priors = np.full(len(seen), -np.inf)
+    with np.errstate(divide="ignore"):
+        log_priors[seen] = np.log(priors[seen])
+    if np.isneginf(log_priors).all():
+        raise ValueError(
+            f"The priors give no mass to any class seen ({classes[seen].tolist()}): "
+            "no class can be predicted. Set priors that give a class seen mass."
+        )
+    return log_priors
 
 
-def _nearer(score, x, centre):
-    """``(score(row), s)`` at ``centre + s (x - centre)``, the first s = 2**-64k it scores."""
-    s = 1.0
-    while True:
-        s *= 2.0**-64
-        values = score((centre + (x - centre) * s)[None])[0]
-        if np.isfinite(values.max()):  # as s -> 0 the row is the centre, which scores
-            return values, s
+# -- the estimate of the classes seen --------------------------------------------------
 
 
-def finite_joint(joint_at, X, centre):
-    """Joint log-likelihoods of the rows, up to a constant per row, finite at each row's max.
+def seen_estimate(structure, state, intensities, reg_covar):
+    """``(Gaussians, factor)`` of the classes of ``state`` seen, shrunk and regularized.
 
-    A row float64 cannot score (every class -inf, an overflow, inf - inf) is
-    scored at the point toward it from ``centre`` that it can, ``s`` times as
-    far, and the differences stretched back by ``1 / s``: the posteriors' limit
-    along the ray, one-hot but for exact ties (user guide).
+    ``intensities``: a float for every class, or an array of shape (n_classes,).
+    A class with no rows has no Gaussian: the estimate has one per class seen.
     """
-    joint = joint_at(X)
-    for i in np.flatnonzero(~np.isfinite(joint.max(axis=1))):
-        near, s = _nearer(joint_at, X[i], centre)
-        with np.errstate(over="ignore"):
-            joint[i] = (near - near.max()) / s
-    return joint
-
-
-def relative_ood(pooled, distances_at, X):
-    """Each row's largest distance to ``pooled`` (its background) less one to a class.
-
-    ``distances_at(rows)``: squared distances to every class; +-inf beyond float64.
-    """
-    full, background, factor = pooled
-
-    def closeness(rows):  # minus each relative distance
-        base = full.mahalanobis(background, factor, rows)
-        with np.errstate(invalid="ignore"):  # inf - inf: NaN, scored nearer
-            return base - distances_at(rows)
-
-    centre = background.locations[0]
-    values = closeness(X).max(axis=1)
-    for i in np.flatnonzero(~np.isfinite(values)):
-        near, s = _nearer(closeness, X[i], centre)
-        with np.errstate(over="ignore"):
-            values[i] = near.max() / (s * s)  # a difference of quadratics: s**2 nearer
-    return values
+    seen = state.counts > 0
+    gaussians = structure.take(state.gaussians, seen)
+    intensities = np.asarray(intensities)
+    gaussians = structure.shrink(gaussians, intensities[seen] if intensities.ndim else intensities)
+    return structure.regularized(gaussians, reg_covar)
 
 
 def of_every_class(values, seen):
@@ -335,17 +316,170 @@ def warn_unseen(name, classes, seen):
         )
 
 
-def log_priors_of(priors, seen, classes):
-    """Log priors, -inf for a class not seen; a ValueError if no class seen has mass."""
-    log_priors = np.full(len(seen), -np.inf)
-    with np.errstate(divide="ignore"):
-        log_priors[seen] = np.log(priors[seen])
-    if np.isneginf(log_priors).all():
-        raise ValueError(
-            f"The priors give no mass to any class seen ({classes[seen].tolist()}): "
-            "no class can be predicted. Set priors that give a class seen mass."
-        )
-    return log_priors
+# -- joint log-likelihoods and the reads of them ---------------------------------------
+
+
+class QuadraticForm(NamedTuple):
+    """The classes' Gaussians as squared distances and joint log-likelihoods less log priors."""
+
+    structure: object
+    state: Gaussians  # of the classes seen
+    factor: object
+    terms: np.ndarray  # (n_classes,): each class's normalizer, 0 for a class not seen
+    seen: np.ndarray  # (n_classes,) bool
+
+    @classmethod
+    def of(cls, structure, fitted, seen):
+        """The form of ``fitted``, a ``(Gaussians, factor, normalizers)`` of the classes seen."""
+        state, factor, normalizers = fitted
+        return cls(structure, state, factor, of_every_class(normalizers, seen), seen)
+
+    @property
+    def centre(self):
+        """ndarray of shape (n_features,): the mean of the class means, where every row scores."""
+        return self.state.locations.mean(axis=0)
+
+    def distances(self, X):
+        """Squared distances of ``X`` (n_samples, n_features) to every class, inf to one not seen.
+
+        Returns an ndarray of shape (n_samples, n_classes).
+        """
+        distances = np.full((len(X), len(self.seen)), np.inf)
+        distances[:, self.seen] = self.structure.mahalanobis(self.state, self.factor, X)
+        return distances
+
+    def __call__(self, X):
+        """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant."""
+        return -0.5 * (self.distances(X) + self.terms)
+
+
+class LinearForm(NamedTuple):
+    """A shared covariance's joint log-likelihoods, less the term common to every class."""
+
+    centre: np.ndarray
+    coef: np.ndarray  # (n_classes, d): precision times each mean about the centre
+    intercept: np.ndarray  # -inf for a class not seen
+
+    @classmethod
+    def of(cls, structure, fitted, seen):
+        """The form of ``fitted``, a ``(Gaussians, factor, normalizers)`` of the classes seen."""
+        state, factor, _ = fitted
+        locations = state.locations
+        precision = structure.precisions(factor, locations.shape[1])[0]
+        centre = locations.mean(axis=0)
+        coef = np.zeros((len(seen), len(centre)))
+        coef[seen] = (locations - centre) @ precision
+        intercept = np.full(len(seen), -np.inf)
+        intercept[seen] = -0.5 * np.einsum("ij,ij->i", coef[seen], locations - centre)
+        return cls(centre, coef, intercept)
+
+    def __call__(self, X):
+        """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant."""
+        with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
+            return (X - self.centre) @ self.coef.T + self.intercept
+
+
+def finite_joint(joint_at, X, centre):
+    """Joint log-likelihoods of the rows, up to a constant per row, finite at each row's max.
+
+    A row float64 cannot score (every class -inf, an overflow, inf - inf) is
+    scored at the point toward it from ``centre`` that it can, ``s`` times as
+    far, and the differences stretched back by ``1 / s``: the posteriors' limit
+    along the ray, one-hot but for exact ties (user guide).
+    """
+    joint = joint_at(X)
+    for i in np.flatnonzero(~np.isfinite(joint.max(axis=1))):
+        near, s = _nearer(joint_at, X[i], centre)
+        with np.errstate(over="ignore"):
+            joint[i] = (near - near.max()) / s
+    return joint
+
+
+def _nearer(score, x, centre):
+    """``(score(row), s)`` at ``centre + s (x - centre)``, the first s = 2**-64k it scores."""
+    s = 1.0
+    while True:
+        s *= 2.0**-64
+        values = score((centre + (x - centre) * s)[None])[0]
+        if np.isfinite(values.max()):  # as s -> 0 the row is the centre, which scores
+            return values, s
+
+
+def log_posteriors(joint):
+    """Rows of joint log-likelihoods (each with a finite entry) as log posteriors, no NaN."""
+    shifted = joint - joint.max(axis=1, keepdims=True)  # finite max: no inf - inf
+    with np.errstate(under="ignore"):
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class PosteriorReads:
+    """A classifier's reads of its joint log-likelihoods, written once.
+
+    As scikit-learn's ``DiscriminantAnalysisPredictionMixin``: the class that
+    mixes it in has ``classes_`` and ``_joint_log_likelihood(X)``, the log
+    prior plus log-density of each class, shape (n_samples, n_classes), up to
+    a constant per row, finite at each row's maximum.
+    """
+
+    def predict_log_proba(self, X):
+        """Log of the class posterior probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            -inf for a class not seen or of prior 0; never NaN.
+        """
+        return log_posteriors(self._joint_log_likelihood(X))
+
+    def predict_proba(self, X):
+        """Class posterior probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            In the order of ``classes_``; 0 for a class not seen.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def decision_function(self, X):
+        """Log posterior of each class up to a constant per row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            For two classes, the second's less the first's: their log odds.
+        """
+        joint = self._joint_log_likelihood(X)
+        return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else joint
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Of ``classes_``, never a class not seen.
+        """
+        return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
+
+
+# -- out-of-distribution scores --------------------------------------------------------
 
 
 def background(structure, state, reg_covar):
@@ -358,3 +492,24 @@ def background(structure, state, reg_covar):
     full = STRUCTURES["full"]
     pooled, factor = full.regularized(full.from_full(centre[None], covariance[None]), reg_covar)
     return full, pooled, factor
+
+
+def relative_ood(pooled, distances_at, X):
+    """Each row's largest distance to ``pooled`` (its background) less one to a class.
+
+    ``distances_at(rows)``: squared distances to every class; +-inf beyond float64.
+    """
+    full, background, factor = pooled
+
+    def closeness(rows):  # minus each relative distance
+        base = full.mahalanobis(background, factor, rows)
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, scored nearer
+            return base - distances_at(rows)
+
+    centre = background.locations[0]
+    values = closeness(X).max(axis=1)
+    for i in np.flatnonzero(~np.isfinite(values)):
+        near, s = _nearer(closeness, X[i], centre)
+        with np.errstate(over="ignore"):
+            values[i] = near.max() / (s * s)  # a difference of quadratics: s**2 nearer
+    return values

@@ -1,33 +1,36 @@
 """OnlineGaussianClassifier: one Gaussian per class, the face whose row weights are labels."""
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import ClassifierMixin
 
 from . import _classes as per_class
 from ._base import StreamingEstimator
-from ._compat import Interval, StrOptions
+from ._compat import StrOptions
+from ._density import DENSITY_CONSTRAINTS
 from ._merge import merged_like
 from ._streaming import Carry, cached_read, call_lock, check_fitted
-from ._structures import PER_COMPONENT, SHARED, STRUCTURES
+from ._structures import SHARED, STRUCTURES
 
 __all__ = ["OnlineGaussianClassifier"]
 
+_OWN_CONSTRAINTS = {
+    "covariance": [StrOptions({"per-class", "shared"})],
+    "learning_rate": [StrOptions({"optimal", "constant", "invscaling"})],  # no 'adaptive'
+    "priors": ["array-like", None],
+}
 
-class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
+
+class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, StreamingEstimator):
     """One Gaussian per class, streamed with ``partial_fit(X, y, classes)``.
 
-    Each row takes the natural step of its class's Gaussian (:ref:`theory-mixtures`).
-    With the default ``'optimal'`` schedule the estimate is exact whatever the
-    chunking: the model of
-    :class:`~sklearn.discriminant_analysis.QuadraticDiscriminantAnalysis`
-    (``reg_param=0``), of
-    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis` with
-    ``covariance='shared'``, of :class:`~sklearn.naive_bayes.GaussianNB` with
-    ``covariance_type='diag'``. A class with no rows yet has no Gaussian,
-    and a row too far for float64 to score still gets finite probabilities:
-    the user guide's "One Gaussian per class" says what each read then returns.
+    Each row takes the natural step of its class's Gaussian (:ref:`theory-mixtures`). With
+    the default ``'optimal'`` schedule the estimate is exact whatever the chunking: the
+    model of :class:`~sklearn.discriminant_analysis.QuadraticDiscriminantAnalysis`
+    (``reg_param=0``), of :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`
+    with ``covariance='shared'``, of :class:`~sklearn.naive_bayes.GaussianNB` with
+    ``covariance_type='diag'``. A class with no rows yet has no Gaussian, and a row too far
+    for float64 to score still gets finite probabilities: the user guide's "One Gaussian per
+    class" says what each read then returns.
 
     Parameters
     ----------
@@ -40,13 +43,13 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     power_t : float, default=0.6
         The schedule of the stream, as in :class:`OnlineGaussian`.
     priors : array-like of shape (n_classes,), default=None
-        Class priors, finite, non-negative, not all zero (renormalized, with a
-        warning, if they do not sum to 1); None: the class frequencies.
+        Class priors, finite, non-negative, not all zero (renormalized, with a warning, if
+        they do not sum to 1); None: the class frequencies.
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     shrinkage : {'ledoit-wolf', 'oas'} or float in [0, 1], default=None
-        Of each covariance toward its mean variance: an intensity, or
-        LedoitWolf's / OAS's on each class's rows (user guide).
+        Of each covariance toward its mean variance: an intensity, or LedoitWolf's / OAS's
+        on each class's rows (user guide).
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it.
 
@@ -64,7 +67,11 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
     n_samples_seen_ : int
+        Rows of positive weight seen, each once.
     t_ : float
+        Total weight processed: the schedules' ``t``.
+    n_iter_ : int
+        Calls that learned: ``fit`` counts one, each ``partial_fit`` one more.
 
     See Also
     --------
@@ -84,20 +91,12 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     0.98
     """
 
-    _parameter_constraints = {
-        "covariance": [StrOptions({"per-class", "shared"})],
-        "covariance_type": [StrOptions(PER_COMPONENT)],
-        "learning_rate": [StrOptions({"optimal", "constant", "invscaling"})],
-        "eta0": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "priors": ["array-like", None],
-        "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "shrinkage": [
-            None,
-            StrOptions({"ledoit-wolf", "oas"}),
-            Interval(Real, 0, 1, closed="both"),
-        ],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    _parameter_constraints = {  # the density's, but for the classifier's own three
+        name: _OWN_CONSTRAINTS.get(name) or DENSITY_CONSTRAINTS[name]
+        for name in (
+            *("covariance", "covariance_type", "learning_rate", "eta0", "power_t"),
+            *("priors", "reg_covar", "shrinkage", "batch_size"),
+        )
     }
     _structural_params = ("covariance", "covariance_type")
     # float32 rows stay float32 until a mini-batch is centred into float64.
@@ -219,10 +218,7 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
     def priors_(self):
         """ndarray of shape (n_classes,): the class priors used (0 for a class not seen)."""
         check_fitted(self)
-        if self.priors is not None:
-            return per_class.checked_priors(self.priors, len(self.classes_))
-        weights = self._state.gaussians.weights
-        return weights / weights.sum()
+        return per_class.priors_of(self.priors, self._state.gaussians.weights)
 
     def _seen(self):
         """Which classes have rows, and so a Gaussian."""
@@ -231,11 +227,8 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
 
     def _read(self, carry):
         """The Gaussians of the classes seen, shrunk and regularized: no made-up one."""
-        seen, structure = carry.state.counts > 0, self._structure()
-        state = structure.take(self._moments(carry.state), seen)
-        intensities = np.asarray(self._intensities(carry))
-        state = structure.shrink(state, intensities[seen] if intensities.ndim else intensities)
-        return structure.regularized(state, self.reg_covar)
+        intensities = self._intensities(carry)
+        return per_class.seen_estimate(self._structure(), carry.state, intensities, self.reg_covar)
 
     @property
     def means_(self):
@@ -261,53 +254,28 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         per_class.warn_unseen(type(self).__name__, self.classes_, self._seen())
         return self._check_X(X)
 
-    def _distances_at(self, X):
-        """Squared distances of checked rows to every class: inf to a class not seen."""
-        state, factor, _ = self._fitted()
-        distances = np.full((len(X), len(self.classes_)), np.inf)
-        distances[:, self._seen()] = self._structure().mahalanobis(state, factor, X)
-        return distances
+    def _quadratic(self):
+        """The classes' :class:`~._classes.QuadraticForm`: their distances and log-densities."""
+        return per_class.QuadraticForm.of(self._structure(), self._fitted(), self._seen())
+
+    def _linear(self):
+        """LDA's :class:`~._classes.LinearForm` of a shared covariance."""
+        return per_class.LinearForm.of(self._structure(), self._fitted(), self._seen())
 
     def _joint_log_likelihood(self, X):
         """Log prior plus log-density of each class, up to a constant per row (user guide)."""
         X, seen = self._checked_rows(X), self._seen()
         log_priors = per_class.log_priors_of(self.priors_, seen, self.classes_)
         if self.covariance == "shared":  # LDA's linear form: exact far from the classes
-            linear = cached_read(self, (self._state,), self._linear, name="linear")
-            return per_class.finite_joint(lambda rows: linear(rows) + log_priors, X, linear.centre)
-        state, _, normalizers = self._fitted()
-        terms = per_class.of_every_class(normalizers, seen)
-        return per_class.finite_joint(
-            lambda rows: -0.5 * (self._distances_at(rows) + terms) + log_priors,
-            X,
-            state.locations.mean(axis=0),
-        )
-
-    def _linear(self):
-        state, factor, _ = self._fitted()
-        precision = self._structure().precisions(factor, self.n_features_in_)[0]
-        return per_class.LinearForm.of(state.locations, precision, self._seen())
-
-    def predict_log_proba(self, X):
-        """Log of the class posterior probabilities, shape (n_samples, n_classes)."""
-        return per_class.log_posteriors(self._joint_log_likelihood(X))
-
-    def predict_proba(self, X):
-        """Class posterior probabilities, shape (n_samples, n_classes)."""
-        return np.exp(self.predict_log_proba(X))
-
-    def decision_function(self, X):
-        """Log posterior of each class up to a constant; for two classes, their difference."""
-        joint = self._joint_log_likelihood(X)
-        return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else joint
-
-    def predict(self, X):
-        """The most probable class of each row (never a class not seen)."""
-        return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
+            form = cached_read(self, (self._state,), self._linear, name="linear")
+        else:
+            form = self._quadratic()
+        return per_class.finite_joint(lambda rows: form(rows) + log_priors, X, form.centre)
 
     def mahalanobis(self, X):
         """Squared Mahalanobis distances to every class (inf: not seen), (n_samples, n_classes)."""
-        return self._distances_at(self._checked_rows(X))
+        X = self._checked_rows(X)
+        return self._quadratic().distances(X)
 
     def ood_score(self, X, relative=False):
         """Minus each row's smallest class Mahalanobis distance (low: out of distribution).
@@ -325,8 +293,8 @@ class OnlineGaussianClassifier(ClassifierMixin, StreamingEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        X = self._checked_rows(X)
+        X, form = self._checked_rows(X), self._quadratic()
         if not relative:
-            return -self._distances_at(X).min(axis=1)
-        pooled = per_class.background(self._structure(), self._fitted()[0], self.reg_covar)
-        return per_class.relative_ood(pooled, self._distances_at, X)
+            return -form.distances(X).min(axis=1)
+        pooled = per_class.background(form.structure, form.state, self.reg_covar)
+        return per_class.relative_ood(pooled, form.distances, X)
