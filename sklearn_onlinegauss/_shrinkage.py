@@ -10,7 +10,9 @@ from two sums about any fixed point ``r``, kept as weighted means
     m3 = mean ||y||^2 y,   m4 = mean ||y||^4,   y = x - r.
 
 ``r`` is the Gaussian's origin (its first row), so the sums stay exact for
-data far from 0. They pool like the mean itself, with the same rates, so the
+data far from 0. Fourth powers overflow float64 where squares do not: a row
+farther than about 1e77 from the origin is refused (:func:`finite_fourth_moments`),
+before it changes anything. They pool like the mean itself, with the same rates, so the
 shrinkage is exact in one pass for any chunking, and after merging.
 """
 
@@ -23,6 +25,7 @@ __all__ = [
     "batch_fourth_moments",
     "centred_fourth_moment",
     "combine_fourth_moments",
+    "finite_fourth_moments",
     "ledoit_wolf_shrinkage",
     "oas_shrinkage",
     "pool_labelled_fourth_moments",
@@ -37,20 +40,38 @@ class FourthMoments(NamedTuple):
     m4: float
 
 
+def finite_fourth_moments(m3, m4):
+    """``FourthMoments(m3, m4)``, or a ValueError if float64 could not hold them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(m4).all() and np.isfinite(m3).all()
+    if not finite:
+        raise ValueError(
+            "shrinkage='ledoit-wolf' needs the fourth powers of the rows' distances from "
+            "the first row seen, and these overflow float64 (a row, or a part merged, about "
+            "1e77 or more from it): rescale the features (e.g. StandardScaler) or use "
+            "shrinkage='oas' or a fixed intensity."
+        )
+    return FourthMoments(m3, m4)
+
+
 def batch_fourth_moments(X, w, origin):
     """:class:`FourthMoments` of the rows about ``origin`` (``w`` None: unit weights)."""
     Y = X - origin
-    squares = np.einsum("ij,ij->i", Y, Y)
-    if w is None:
-        return FourthMoments((squares @ Y) / len(X), float(squares @ squares) / len(X))
-    W = w.sum()
-    weighted = w * squares
-    return FourthMoments((weighted @ Y) / W, float(weighted @ squares) / W)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.einsum("ij,ij->i", Y, Y)
+        if w is None:
+            return finite_fourth_moments((squares @ Y) / len(X), float(squares @ squares) / len(X))
+        W = w.sum()
+        weighted = w * squares
+        return finite_fourth_moments((weighted @ Y) / W, float(weighted @ squares) / W)
 
 
 def pool_fourth_moments(old, new, eta):
     """Pool ``old`` with ``new`` (about the same origin) at rate ``eta``."""
-    return FourthMoments(old.m3 + eta * (new.m3 - old.m3), old.m4 + eta * (new.m4 - old.m4))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite_fourth_moments(
+            old.m3 + eta * (new.m3 - old.m3), old.m4 + eta * (new.m4 - old.m4)
+        )
 
 
 def pool_labelled_fourth_moments(old, X, weights, labels, gaussians):
@@ -61,14 +82,16 @@ def pool_labelled_fourth_moments(old, X, weights, labels, gaussians):
     origins the sums are about and whose weights give each component's rate.
     """
     Y = X - gaussians.origins[labels]
-    squares = np.einsum("ij,ij->i", Y, Y)
     gained = weights.sum(axis=0)
     seen = gained > 0
     eta = np.divide(gained, gaussians.weights, out=np.zeros_like(gained), where=seen)
     scale = np.divide(eta, gained, out=np.zeros_like(gained), where=seen)
-    m3 = old.m3 * (1.0 - eta)[:, None] + scale[:, None] * (weights.T @ (squares[:, None] * Y))
-    m4 = old.m4 * (1.0 - eta) + scale * (weights.T @ (squares * squares))
-    return FourthMoments(m3, m4)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.einsum("ij,ij->i", Y, Y)
+        finite_fourth_moments(squares[:, None] * Y, squares * squares)  # refuse before 0 * inf
+        m3 = old.m3 * (1.0 - eta)[:, None] + scale[:, None] * (weights.T @ (squares[:, None] * Y))
+        m4 = old.m4 * (1.0 - eta) + scale * (weights.T @ (squares * squares))
+        return finite_fourth_moments(m3, m4)
 
 
 def centred_fourth_moment(fourth, mean, covariance):
@@ -111,8 +134,9 @@ def combine_fourth_moments(a, a_state, b, b_state, eta):
     belong to (origins, means relative to them, full covariances).
     """
     s = b_state.origins[0] - a_state.origins[0]
-    shifted = _shifted(b, b_state.means[0], b_state.covariances[0], s)
-    return pool_fourth_moments(a, shifted, eta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = _shifted(b, b_state.means[0], b_state.covariances[0], s)
+    return pool_fourth_moments(a, finite_fourth_moments(*shifted), eta)
 
 
 def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):

@@ -115,3 +115,31 @@ def test_oas_can_be_chosen_after_fitting_but_ledoit_wolf_must_be_set_before():
     with pytest.raises(ValueError, match="Call fit .*to start afresh"):
         est.partial_fit(X)
     _assert_same(est.fit(X), LedoitWolf().fit(exact))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "classifier"])
+@pytest.mark.parametrize("scale, far", [(1e-5, 1e100), (1.0, 1e78), (1e60, 1e140)])
+def test_ledoit_wolf_refuses_rows_whose_fourth_powers_overflow(kind, scale, far):
+    # Squares of 1e100 fit in float64, fourth powers do not: the row is refused
+    # by the call, which changes nothing, instead of an inf / NaN intensity.
+    import pickle
+
+    from sklearn_onlinegauss import OnlineGaussianClassifier
+
+    X = np.random.default_rng(0).normal(size=(200, 3)) * scale
+    y = np.arange(200) % 2
+    est = (
+        OnlineGaussian(shrinkage="ledoit-wolf").fit(X)
+        if kind == "gaussian"
+        else OnlineGaussianClassifier(shrinkage="ledoit-wolf").fit(X, y)
+    )
+    before = pickle.dumps(est.__dict__)
+    row = np.full((1, 3), far)
+    with pytest.raises(ValueError, match="fourth powers"):
+        est.partial_fit(row) if kind == "gaussian" else est.partial_fit(row, [0])
+    assert pickle.dumps(est.__dict__) == before
+    other = type(est)(shrinkage="ledoit-wolf")
+    moved = X + far
+    other.fit(moved) if kind == "gaussian" else other.fit(moved, y)
+    with pytest.raises(ValueError, match="fourth powers"):
+        merge([est, other])
