@@ -268,7 +268,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         """Set the learned state of a call that succeeded, all at once."""
         self._state, self._average, self.t_, self.n_samples_seen_ = carry[:4]
         self.n_iter_ = n_iter
-        if curve is not None:
+        if curve is not None and None not in curve:  # a face without a loss keeps none
             setattr(self, self._curve_name, list(curve))
         if params is None or params is not getattr(self, "_validated_params", None):
             # Validated settings (the fast path of unchanged ones keeps what it had).

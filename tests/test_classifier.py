@@ -407,3 +407,15 @@ def test_sample_weights_are_relative(covariance, factor):
         name = "covariance_" if covariance == "shared" else "covariances_"
         np.testing.assert_allclose(getattr(other, name), getattr(a, name), rtol=1e-10)
         np.testing.assert_allclose(other.predict_proba(X), a.predict_proba(X), atol=1e-10)
+
+
+def test_the_classifier_has_no_loss_curve_of_nones():
+    # It has no training loss: no loss_curve_ at all, rather than [None].
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    y = np.arange(60) % 2
+    for clf in (
+        OnlineGaussianClassifier().fit(X, y),
+        OnlineGaussianClassifier(learning_rate="constant").fit(X, y),
+        OnlineGaussianClassifier().partial_fit(X, y, classes=[0, 1]),
+    ):
+        assert not hasattr(clf, "loss_curve_")
