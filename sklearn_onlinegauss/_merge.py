@@ -1,12 +1,14 @@
 """Combine estimators fitted on disjoint data into one."""
 
+import math
+
 from sklearn.base import BaseEstimator
 
 from ._averaging import Averaged
 from ._base import StreamingEstimator, _same
 from ._gaussians import Gaussians, pool
 from ._shrinkage import combine_fourth_moments
-from ._solvers import EuclideanState, Natural, TrackedState, WarmupState
+from ._solvers import EuclideanState, Natural, PreconditionedState, TrackedState, WarmupState
 from ._streaming import Carry
 
 __all__ = ["combine_densities", "merge", "merged_like"]
@@ -175,11 +177,19 @@ def _combine_all(solver, states):
 
 def _pool_warmups(states):
     """Exact pooled moments of warm-up states given as ``(state, weight)``."""
-    (location, covariance, total), _ = states[0]
+    first, total = states[0]
+    location, covariance = first.location, first.covariance
     for state, weight in states[1:]:
         total += weight
         location, covariance = pool(location, covariance, *state[:2], weight / total)
-    return WarmupState(location, covariance, total)
+    return WarmupState(location, covariance, total, min(state.unit for state, _ in states))
+
+
+def _smallest_weight(state):
+    """The smallest positive weight a part pooled, where its state keeps it (else inf)."""
+    if isinstance(state, PreconditionedState):
+        return state.pilot.unit
+    return state.unit if isinstance(state, WarmupState) else math.inf
 
 
 def _merge_euclidean(solver, states):
@@ -194,8 +204,12 @@ def _merge_euclidean(solver, states):
     for state, weight in states:
         moments = solver.moments(state)
         full = solver.structure.to_full(moments)[0]
-        warmups.append((WarmupState(moments.locations[0], full, weight), weight))
-    return solver.settle(_pool_warmups(warmups))
+        unit = _smallest_weight(state)
+        warmups.append((WarmupState(moments.locations[0], full, weight, unit), weight))
+    pooled = _pool_warmups(warmups)
+    if all(isinstance(state, WarmupState) for state, _ in states):
+        return solver.settle(pooled)
+    return solver.begin(pooled)  # a part past its warm-up had the rows: so has the whole
 
 
 def _average_all(averages):

@@ -80,6 +80,11 @@ def _types():
     return {cls.__name__: cls for cls in kinds}
 
 
+#: Fields a state tuple gained after the first files of this version, by type:
+#: a file without one gets the value that reads it as the version that wrote
+#: it did. Those versions' warm-up counted weight as rows: a unit of 1.
+_ADDED = {"WarmupState": {"unit": 1.0}}
+
 #: Each estimator's ``_state`` types, and how many Gaussians its moments hold (None: any).
 _STATES = {
     "OnlineGaussian": (
@@ -486,6 +491,9 @@ def _warmup(w, field, ctx):
         _refuse(f"{field}.covariance", "not finite")
     _spd(w.covariance[None], f"{field}.covariance")
     _count(None, w.weight, f"{field}.weight", ctx)
+    _count(None, w.unit, f"{field}.unit", ctx)
+    if not w.unit > 0:
+        _refuse(f"{field}.unit", f"{w.unit!r} is not a positive weight")
 
 
 def _fourth(f, field, ctx, K=None):
@@ -668,7 +676,9 @@ def _decode(tree, arrays, field):
     fields = tree.get("fields")
     if not isinstance(fields, dict):
         _refuse(field, f"a {cls.__name__} without its fields")
-    for name in fields.keys() ^ set(cls._fields):
+    added = _ADDED.get(cls.__name__, {})
+    for name in (fields.keys() ^ set(cls._fields)) - added.keys():
         why = "missing" if name in cls._fields else f"not a field of {cls.__name__}"
         _refuse(f"{field}.{name}", why)
-    return cls(**{name: _decode(v, arrays, f"{field}.{name}") for name, v in fields.items()})
+    decoded = {name: _decode(v, arrays, f"{field}.{name}") for name, v in fields.items()}
+    return cls(**{**added, **decoded})

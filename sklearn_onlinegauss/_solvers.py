@@ -101,9 +101,24 @@ class Natural:
 
 
 class WarmupState(NamedTuple):
+    """The exact pooled moments of the rows seen, their weight, and the smallest weight.
+
+    ``unit`` is the smallest positive weight pooled (``inf`` before any), and
+    the warm-up counts ``weight / unit`` rows: the smallest weight is one row,
+    as in the detector's batch threshold. This count is scale-free (weights
+    are relative) and adds up as rows do, so integer weights with a one among
+    them count exactly as the rows repeated, unit weights as the rows, and the
+    warm-up ends where it ends for the repeated rows. Kish's effective number
+    of rows, ``(sum w)**2 / sum w**2``, is scale-free too and better says how
+    well a weighted covariance is conditioned, but it counts the weights 1, 2,
+    3 as 2.6 rows where their repeated rows are 6: integer weights would then
+    leave the warm-up later than the rows repeated, and no longer equal them.
+    """
+
     location: np.ndarray
     covariance: np.ndarray
     weight: float
+    unit: float
 
 
 class EuclideanState(NamedTuple):
@@ -122,8 +137,9 @@ class Euclidean:
     textbook update diverge; ``shrunk`` reports that it happened.
 
     A gradient step needs a nonsingular starting covariance, which a single
-    sample cannot give: until ``WARM_UP_ROWS * (n_features + 1)`` samples' weight has been
-    seen, the state is the exact pooled moments (:class:`WarmupState`).
+    sample cannot give: until ``WARM_UP_ROWS * (n_features + 1)`` rows have
+    been seen (counted in the smallest positive weight, :class:`WarmupState`),
+    the state is the exact pooled moments.
 
     It holds one Gaussian, in full ``(d, d)`` coordinates projected onto the
     covariance structure; several Gaussians (classes, mixture components)
@@ -137,12 +153,22 @@ class Euclidean:
         self.reg_covar = reg_covar
 
     def start(self, n_features):
-        return WarmupState(np.zeros(n_features), np.zeros((n_features, n_features)), 0.0)
+        return WarmupState(np.zeros(n_features), np.zeros((n_features, n_features)), 0.0, math.inf)
 
     def settle(self, warmup):
-        """Start gradient ascent once the exact moments have ``WARM_UP_ROWS (d + 1)`` rows."""
-        if warmup.weight < WARM_UP_ROWS * (len(warmup.location) + 1):
+        """Start gradient ascent once the exact moments have ``WARM_UP_ROWS (d + 1)`` rows.
+
+        The weight is a sum of at most ``weight / unit`` positive terms, each
+        rounded: so a count that reaches ``T`` rows in exact arithmetic is at
+        least ``T (1 - T eps)`` as computed, whatever the weights' scale.
+        """
+        rows = WARM_UP_ROWS * (len(warmup.location) + 1)
+        if warmup.weight < warmup.unit * rows * (1.0 - rows * np.finfo(float).eps):
             return warmup
+        return self.begin(warmup)
+
+    def begin(self, warmup):
+        """Gradient ascent from the exact moments ``warmup``."""
         # A ValueError that says what to do, if it cannot be factored.
         state, _ = _FULL.regularized(
             _FULL.from_full(warmup.location[None], warmup.covariance[None]), self.reg_covar
@@ -165,7 +191,8 @@ class Euclidean:
         location, covariance = step_toward(
             moments.location, moments.covariance, X, w, W / (moments.weight + W)
         )
-        return WarmupState(location, self.structure.project(covariance), moments.weight + W)
+        unit = min(moments.unit, 1.0 if w is None else float(np.min(w[w > 0], initial=np.inf)))
+        return WarmupState(location, self.structure.project(covariance), moments.weight + W, unit)
 
     def _gradient_step(self, state, X, w, eta, fisher=None):
         """One step of size ``eta`` in the parametrization's coordinates: ``(state, shrunk)``.
@@ -277,10 +304,8 @@ class Whitened(Euclidean):
     changes only sgd.
     """
 
-    def settle(self, warmup):
-        state = super().settle(warmup)
-        if isinstance(state, WarmupState):
-            return state
+    def begin(self, warmup):
+        state = super().begin(warmup)
         return PreconditionedState(state.params, state.optimizer, warmup)
 
     def _gradient_step(self, state, X, w, eta):

@@ -666,10 +666,6 @@ _TIE = (
     "across the gap when rounding puts the cumulative mass on the other side of it"
 )
 _SCALE_DEPENDENT = {
-    ("gaussian-sgd", "<1"): _WARM_UP,
-    ("gaussian-adam", "<1"): _WARM_UP,
-    ("gaussian-adam-whiten", "<1"): _WARM_UP,
-    ("gaussian-riemannian", "<1"): _WARM_UP,
     ("classifier-ledoit-wolf", "any"): "the Ledoit-Wolf intensity takes the total weight as n",
 }
 

@@ -81,6 +81,22 @@ def test_merge_pools_euclidean_estimators_still_warming_up():
     np.testing.assert_allclose(merged.location_, X.mean(0))
 
 
+@pytest.mark.parametrize("scale", [1e-3, 1.0])
+def test_merged_warm_ups_count_their_rows_whatever_the_scale_of_the_weights(scale):
+    # Issue 29: two parts of 13 rows each in d = 4 are still warming up (25 rows
+    # start the gradient ascent); merged, their 26 rows are enough, in any units.
+    X = _data(26, d=4)
+    w = np.full(13, scale)
+    parts = [
+        OnlineGaussian(solver="sgd").partial_fit(X[r], sample_weight=w)
+        for r in (slice(13), slice(13, None))
+    ]
+    assert all(type(p._state).__name__ == "WarmupState" for p in parts)
+    merged = merge(parts)
+    assert type(merged._state).__name__ == "EuclideanState"
+    np.testing.assert_allclose(merged.location_, X.mean(0), rtol=1e-12)
+
+
 def test_merge_averages_averaged_iterates():
     X = _data()
     parts = [

@@ -26,6 +26,8 @@ MODELS = {
     "gaussian": lambda: OnlineGaussian().fit(X),
     "gaussian-ledoit-wolf": lambda: OnlineGaussian(shrinkage="ledoit-wolf").fit(X),
     "gaussian-adam": lambda: OnlineGaussian(solver="adam", max_iter=3, tol=None).fit(X),
+    "gaussian-warming": lambda: OnlineGaussian(solver="sgd").partial_fit(X[:10]),
+    "gaussian-whitened": lambda: OnlineGaussian(solver="adam", preconditioner="whiten").fit(X),
     "gaussian-averaged": lambda: OnlineGaussian(learning_rate="constant", average=True).fit(X),
     "classifier": lambda: OnlineGaussianClassifier(shrinkage="ledoit-wolf").fit(X, Y),
     "mixture": lambda: OnlineGaussianMixture(2, covariance_type="tied", random_state=0).fit(X),
@@ -194,6 +196,9 @@ TAMPERED = [
     ("gaussian-ledoit-wolf", "_state", lift("gaussians"), "_state", "not the state of these"),
     ("gaussian-ledoit-wolf", "_state.fourth.m4", times(-1.0), "_state.fourth.m4", "non-negative"),
     ("gaussian-adam", "_state.optimizer.v", times(-1.0), "_state.optimizer.v[0]", "negative"),
+    ("gaussian-warming", "_state.unit", replace(0.0), "_state.unit", "not a positive weight"),
+    ("gaussian-warming", "_state.unit", replace("1"), "_state.unit", "not a number"),
+    ("gaussian-whitened", "_state.pilot.unit", replace(np.inf), "_state.pilot.unit", "inf is not"),
     ("gaussian-adam", "_state.params", times(np.nan), "_state.params[0]", "not finite"),
     (
         "gaussian-adam",
@@ -293,6 +298,29 @@ def test_a_valid_file_without_checksum_loads(tmp_path, kind):
     loaded, reference = load_model(path), load_model(tmp_path / "saved.npz")
     read = "predict_proba" if kind == "classifier" else "score_samples"
     np.testing.assert_array_equal(getattr(loaded, read)(X), getattr(reference, read)(X))
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [("gaussian-warming", "_state.unit"), ("gaussian-whitened", "_state.pilot.unit")],
+)
+def test_a_file_from_before_the_warm_up_counted_rows_loads_and_goes_on(tmp_path, kind, field):
+    # Issue 29 gave the warm-up's state the smallest weight seen; a version-2 file
+    # written before lacks it, and reads as the version that wrote it did: weights
+    # counted as rows, a unit of 1 (with unit weights, the same as a file of now).
+    path, meta, arrays = saved(kind, tmp_path)
+    delete(meta, arrays, *_locate(meta, field))
+    write(path, meta, arrays, checksum="resigned")
+    (tmp_path / "saved.npz").write_bytes(_SAVED[kind])
+    old, new = load_model(path), load_model(tmp_path / "saved.npz")
+    state = old._state if kind == "gaussian-warming" else old._state.pilot
+    assert state.unit == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shrunk steps
+        for est in (old, new):
+            est.partial_fit(X[10:40])  # past the warm-up's 20 rows
+    assert type(old._state) is type(new._state)
+    np.testing.assert_array_equal(old.score_samples(X), new.score_samples(X))
 
 
 class _InterruptAt:

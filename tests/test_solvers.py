@@ -63,6 +63,25 @@ def test_euclidean_warms_up_on_exact_moments_of_five_times_n_features_plus_one_r
     np.testing.assert_allclose(moments.covariances[0], np.cov(X.T, bias=True))
 
 
+@pytest.mark.parametrize("scale", [1e-3, 1 / 300, 1.0, 7.0])
+def test_the_warm_up_counts_rows_whatever_the_scale_of_the_weights(scale):
+    # Issue 29: weights are relative. The smallest positive weight is one row, so
+    # weights 1 and 2 (scaled) leave the warm-up at the rows their repeated rows
+    # take, 5 (d + 1) = 15 in d = 2: sums of 1 / 300 round, and must still count.
+    from sklearn_onlinegauss._solvers import WARM_UP_ROWS
+
+    solver, big = _euclidean(), _constant(123.0)
+    X = np.random.default_rng(3).normal(size=(WARM_UP_ROWS * 3, 2))
+    w = scale * np.where(np.arange(len(X)) % 2 == 1, 2.0, 1.0)  # 1 2 1 2 ... 1
+    rows = np.cumsum(w / scale)
+    state, t, warming = solver.start(2), 0.0, []
+    for i in range(len(X)):
+        state, _ = solver.step(state, X[i : i + 1], w[i : i + 1], t, big)
+        t += w[i]
+        warming.append(isinstance(state, WarmupState))
+    assert warming == list(rows < WARM_UP_ROWS * 3)  # 10 warm-up steps to 15 rows, then 5
+
+
 def test_euclidean_step_that_would_leave_the_cone_is_shrunk_to_the_trust_region():
     # The textbook failure: variance 1e-4, step 0.5 on a sample at 0 pushes the
     # variance by a * G = 0.5 * (-1 / (2 * 1e-4)) = -2500: negative.
