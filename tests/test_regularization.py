@@ -220,6 +220,22 @@ def test_values_a_few_roundings_apart_are_constant_at_any_scale(scale, offset):
         np.testing.assert_array_equal(np.diag(est.covariance_), 1e-6, err_msg=how)
 
 
+@pytest.mark.parametrize("scale", [*_SCALES, 1e20, 1e140])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_rows_within_their_rounding_get_the_fill_in_of_identical_rows(scale, covariance_type):
+    # State machine F9: at 1e20 and beyond, rows within 2 eps of [1, 2, 3] kept
+    # their rounding (about 1e9) as 'diag' and 'spherical' variances, where
+    # identical rows (and 'full') get reg_covar: the rule is every structure's.
+    rng = np.random.default_rng(0)
+    X = np.tile(scale * np.array([1.0, 2.0, 3.0]), (1000, 1))
+    J = X * (1 + rng.integers(-2, 3, X.shape) * np.finfo(float).eps)
+    make = lambda: OnlineGaussian(covariance_type=covariance_type)  # noqa: E731
+    exact = make().partial_fit(X).covariance_
+    for how, est in _fitted_ways(make, J):
+        np.testing.assert_array_equal(est.covariance_, exact, err_msg=how)
+        np.testing.assert_array_equal(np.diag(est.covariance_), 1e-6, err_msg=how)
+
+
 @pytest.mark.parametrize("scale", _SCALES)
 @pytest.mark.parametrize("offset", _OFFSETS)
 def test_a_spread_of_1e3_roundings_is_a_spread_at_any_scale_and_count(scale, offset):

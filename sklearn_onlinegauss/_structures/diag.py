@@ -62,7 +62,9 @@ class Diag(Structure):
 
         A diagonal's correlation matrix is the identity on the features that
         vary, so only features that have not varied change: to the variance
-        ``reg_covar``, in their own units.
+        ``reg_covar``, in their own units, whatever rounding they kept (at
+        magnitude 1e20 the rounding of a constant feature is a variance of
+        about 1e9, which is no spread).
         """
         if reg_covar == 0:
             return state
@@ -71,7 +73,7 @@ class Diag(Structure):
         constant = numerically_constant(variances, self._magnitudes(state))
         if not constant.any():
             return state
-        filled = np.where(constant, np.maximum(variances, reg_covar), variances)
+        filled = np.where(constant, reg_covar, variances)
         return state._replace(covariances=self._from_per_feature(filled))
 
     @staticmethod
