@@ -143,6 +143,9 @@ def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
     """``sklearn.covariance.ledoit_wolf_shrinkage`` from the sums.
 
     ``fourth_moment`` is ``mean ||x - mean||^4`` (:func:`centred_fourth_moment`).
+    Not rescaled as :func:`oas_shrinkage` is: the covariance's squares are
+    as safe as the fourth moment, gathered unscaled (rows whose fourth
+    powers overflow are refused, :func:`finite_fourth_moments`).
     """
     d = len(covariance)
     if d == 1:
@@ -157,10 +160,19 @@ def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
 
 
 def oas_shrinkage(covariance, n_samples):
-    """The intensity of ``sklearn.covariance.OAS`` for this covariance and sample count."""
+    """The intensity of ``sklearn.covariance.OAS`` for this covariance and sample count.
+
+    The intensity is a ratio of terms quadratic in the covariance, so it is
+    computed on the covariance divided by its largest entry: its squares
+    then neither overflow (scikit-learn's intensity is NaN beyond entries of
+    about 1e154) nor lose their precision (it is 1 below about 1e-162).
+    """
     d = len(covariance)
     if d == 1:
         return 0.0
+    largest = np.max(np.abs(covariance))
+    if largest > 0:
+        covariance = covariance / largest
     alpha = np.mean(covariance**2)
     mu = np.trace(covariance) / d
     num = alpha + mu**2

@@ -143,3 +143,24 @@ def test_ledoit_wolf_refuses_rows_whose_fourth_powers_overflow(kind, scale, far)
     other.fit(moved) if kind == "gaussian" else other.fit(moved, y)
     with pytest.raises(ValueError, match="fourth powers"):
         merge([est, other])
+
+
+@pytest.mark.parametrize("scale", [1e-140, 1e-100, 1e100, 1e140])
+def test_oas_is_finite_and_scale_free_where_the_covariances_squares_are_not(scale):
+    # State machine F4: the squares of covariance entries beyond about 1e154
+    # overflow (the intensity was NaN), and below about 1e-162 they underflow
+    # (it was 1). OAS's intensity does not depend on the scale: it is that of
+    # the same data in units of ``scale``.
+    X, exact = _data(5, 60)
+    est = OnlineGaussian(shrinkage="oas").fit(X * scale)
+    assert est.shrinkage_ == pytest.approx(OAS().fit(exact).shrinkage_, rel=1e-12)
+
+
+def test_oas_of_a_far_finite_row_is_finite():
+    # State machine F4: one row of 1e149 (accepted) made shrinkage_ NaN.
+    X = np.random.default_rng(0).normal(size=(22, 3))
+    X[0] = [1e149, -1e149, 1e149]
+    est = OnlineGaussian(shrinkage="oas").partial_fit(X)
+    # Dividing by 1e149 rounds each entry once: the intensity to a few eps.
+    assert est.shrinkage_ == pytest.approx(OAS().fit(X / 1e149).shrinkage_, rel=1e-12)
+    assert np.isfinite(est.covariance_).all()
