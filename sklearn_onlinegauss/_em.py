@@ -6,11 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.base import clone
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 
 from ._averaging import averaging_start
 from ._merge import merged_like
+from ._schedules import Rate
 from ._streaming import Carry, stream
 from ._structures._base import checked_shape
 from ._threads import blas_threads_for
@@ -18,8 +20,10 @@ from .exceptions import outside_stacklevel
 
 __all__ = [
     "MixtureState",
+    "batch_em_curve",
     "check_init",
     "e_step",
+    "fit_in_memory",
     "em_pass",
     "initial_state",
     "joined_weights",
@@ -223,9 +227,12 @@ def em_pass(mixture, carry, X, w, model=None):
     """E-steps and natural steps over the rows: ``(carry, mean log-likelihood)``.
 
     ``model``: the mixture (regularized, with its factor) that gives every
-    row its responsibilities; None: the mixture as it learns.
+    row its responsibilities, and then the pass is an M-step, the exact
+    weighted moments (rate ``1 / t``, whatever the schedule); None: the
+    mixture as it learns, at the schedule's rates.
     """
-    structure, rate, total = mixture._structure(), mixture._rate(), [0.0]
+    structure, total = mixture._structure(), [0.0]
+    rate = mixture._rate() if model is None else Rate("optimal", 1.0, 1.0)
 
     def step(gaussians, Xb, wb, t, rows):
         reading = readable(mixture, gaussians) if model is None else model
@@ -246,7 +253,7 @@ def em_pass(mixture, carry, X, w, model=None):
             None,
             step,
             _identity,
-            averaging_start(mixture.average),
+            averaging_start(mixture.average) if model is None else None,
         )
     weight = len(X) if w is None else w.sum()
     return inner._replace(state=carry.state._replace(gaussians=inner.state)), total[0] / weight
@@ -257,30 +264,52 @@ def _identity(state):
 
 
 def batch_em(mixture, X, w, rng):
-    """Batch EM on the rows from a fresh initialization: ``(carry, mean log-likelihood)``.
+    """Batch EM on the rows from a fresh initialization: ``(carry, mean log-likelihood)``."""
+    carry, curve, _ = batch_em_curve(mixture, X, w, rng)
+    return carry, curve[-1]
 
-    Each iteration is a pass from nothing whose rows all take their
-    responsibilities from the previous iteration's mixture; a component
-    given no responsibility keeps the previous iteration's mean and
-    covariance, with weight 0. The best of ``n_init`` initializations is kept.
+
+def batch_em_curve(mixture, X, w, rng):
+    """Batch EM as ``GaussianMixture.fit`` runs it: ``(carry, lower bounds, converged)``.
+
+    Each iteration is an M-step, a pass from nothing whose rows all take
+    their responsibilities from the previous iteration's mixture, until the
+    mean log-likelihood changes by less than ``tol`` or ``max_iter``
+    iterations; a component given no responsibility keeps the previous
+    iteration's mean and covariance, with weight 0. The best of ``n_init``
+    initializations (by its last lower bound) is kept.
     """
     structure, best = mixture._structure(), None
     for _ in range(mixture.n_init):
         gaussians = initial_state(mixture, structure, X, w, rng)
-        previous = -np.inf
+        curve, converged = [], False
         for _ in range(mixture.max_iter):
             start = MixtureState(gaussians._replace(weights=np.zeros_like(gaussians.weights)))
             model = readable(mixture, gaussians)
             fitted, score = em_pass(mixture, Carry(start, None, 0.0, 0, 0), X, w, model)
-            if abs(score - previous) < mixture.tol:
+            curve.append(score)
+            gaussians = fitted.state.gaussians
+            if len(curve) > 1 and abs(curve[-1] - curve[-2]) < mixture.tol:
+                converged = True
                 break
-            gaussians, previous = fitted.state.gaussians, score
-        if best is None or score > best[1]:
-            best = fitted, score
-    fitted, score = best
-    # Averaging starts with online EM: the iterates of a batch EM pass are
-    # partial sums of one iteration, not estimates to average.
-    return fitted._replace(average=None), score
+        if best is None or curve[-1] > best[1][-1]:
+            best = fitted, curve, converged
+    return best
+
+
+def fit_in_memory(mixture, X, w, rng):
+    """``fit``'s batch EM on all the rows: ``(carry, lower bounds, converged)``, warning
+    as ``GaussianMixture`` does when the best initialization did not converge."""
+    carry, curve, converged = batch_em_curve(mixture, X, w, rng)
+    if not converged:
+        warnings.warn(
+            f"fit did not converge in max_iter={mixture.max_iter} iterations of batch EM: "
+            "the lower bound still changed by more than tol. Increase max_iter or tol, or "
+            "try other init_params or n_init.",
+            ConvergenceWarning,
+            stacklevel=outside_stacklevel(),
+        )
+    return carry._replace(state=MixtureState(carry.state.gaussians)), curve, converged
 
 
 def merge_mixtures(parts):
@@ -297,7 +326,7 @@ def merge_mixtures(parts):
     finished = [p for p in parts if p._state.kept is None]
     warming = [p for p in parts if p._state.kept is not None]
     if not finished:
-        merged = type(first)(**first.get_params())
+        merged = clone(first)  # settings copied: its warm-up draws from no part's generator
     else:
         merged = _pooled(finished)
     for part in warming:

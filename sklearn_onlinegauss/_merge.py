@@ -2,7 +2,7 @@
 
 import math
 
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
 from ._averaging import Averaged
 from ._base import StreamingEstimator, _same
@@ -114,8 +114,12 @@ def _check_compatible(estimators):
 
 
 def merged_like(first, carry, n_iter, curve=None):
-    """A new estimator with ``first``'s settings and inputs, holding ``carry``."""
-    merged = type(first)(**first.get_params(deep=False))
+    """A new estimator with ``first``'s settings and inputs, holding ``carry``.
+
+    Its settings are copies (``clone``): a generator passed as
+    ``random_state`` is not advanced by what the merged estimator draws.
+    """
+    merged = clone(first)
     merged._check_settings()
     merged.n_features_in_ = first.n_features_in_
     if hasattr(first, "feature_names_in_"):

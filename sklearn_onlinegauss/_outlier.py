@@ -194,12 +194,12 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
     def _merged(cls, parts):
         """The densities merged, the histograms pooled by the weight each has scored."""
         first = parts[0]
-        merged = cls(**first.get_params(deep=False))
+        merged = clone(first)  # settings copied: the parts are left untouched
         total = sum(p._histogram_weight for p in parts)
         shares = [p._histogram_weight / total for p in parts]
         mass = sum(s * p._histogram.mass for s, p in zip(shares, parts, strict=True))
         squares = sum(s**2 * p._histogram.squares for s, p in zip(shares, parts, strict=True))
-        merged.estimator_ = merge([p.estimator_ for p in parts])
+        merged.estimator_ = merge([p._fitted_density() for p in parts])  # settings of now
         merged._histogram, merged._histogram_weight = DistanceHistogram(mass, squares), total
         merged._fitted_offset = None
         merged._validated_params = merged._param_values()

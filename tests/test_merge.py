@@ -219,3 +219,42 @@ def test_a_mixture_still_warming_up_brings_its_rows():
     np.testing.assert_allclose(
         both_warming.means_[0], np.concatenate([X[1000:1200], X[:100]]).mean(0), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("a_finished", [False, True])
+def test_merge_leaves_a_parts_random_state_untouched(a_finished):
+    # State machine F2: the merged mixture was built with the first part's
+    # generator object itself, and its warm-up of the kept rows drew from it.
+    import pickle
+
+    from sklearn_onlinegauss import OnlineGaussianMixture
+
+    rng, rs = np.random.default_rng(0), np.random.RandomState(0)
+    n_a = 40 if a_finished else 18
+    X = rng.normal(size=(n_a + 18, 3))
+    a = OnlineGaussianMixture(2, init_size=20, random_state=rs).partial_fit(X[:n_a])
+    b = OnlineGaussianMixture(2, init_size=20, random_state=0).partial_fit(X[n_a:])
+    before = pickle.dumps((a, b))
+    merged = merge([a, b])
+    assert pickle.dumps((a, b)) == before
+    assert merged.random_state is not rs
+    assert merged.n_samples_seen_ == n_a + 18
+
+
+def test_detectors_merge_after_a_density_setting_changed():
+    # State machine F5: after set_params(estimator__reg_covar=...), which the
+    # reads apply at once, the first part's fitted density kept the old value,
+    # and merge refused a part fitted later with the same settings.
+    from sklearn.base import clone
+
+    from sklearn_onlinegauss import OnlineEllipticEnvelope
+
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    a = OnlineEllipticEnvelope(estimator=OnlineGaussian()).partial_fit(X[:50])
+    a.set_params(estimator__reg_covar=1e-3)
+    b = clone(a).partial_fit(X[50:])
+    merged = merge([a, b])
+    assert merged.estimator_.reg_covar == 1e-3
+    assert a.estimator_.reg_covar == 1e-6  # the part is left as it was
+    assert merged.estimator is not a.estimator  # and shares no settings with it
+    np.testing.assert_allclose(merged.covariance_, np.cov(X.T, bias=True), rtol=1e-12)
