@@ -1,10 +1,13 @@
 """Sphinx configuration: numpydoc API pages, a sphinx-gallery of examples, the pydata theme."""
 
 import os
+import re
 import sys
 import warnings
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(_here, ".."))
+sys.path.insert(0, _here)  # this file as the module `conf`, for the gallery's sort key
 from sklearn_onlinegauss import __version__  # noqa: E402
 
 project = "sklearn-onlinegauss"
@@ -37,11 +40,26 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-onlinegauss {version}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
 
+
+class ExampleNumberSortKey:
+    """The gallery in the order of the examples' numbers: plot_2 before plot_10."""
+
+    def __init__(self, src_dir):
+        self.src_dir = src_dir
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __call__(self, filename):
+        number = re.match(r"plot_(\d+)", os.path.basename(filename))
+        return (int(number.group(1)) if number else float("inf"), filename)
+
+
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"plot_",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "conf.ExampleNumberSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,

@@ -76,6 +76,15 @@ ax_drift.axvline(10_000, color="grey", linewidth=0.8)
 ax_drift.set(xlabel="rows seen", ylabel="fraction of each chunk of 200 flagged", ylim=(0, 0.5))
 ax_drift.legend(fontsize=8)
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()
 
 for name, values in rates.items():

@@ -15,86 +15,52 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sklearn_onlinegauss import OnlineGaussian
-
-a = 0.002
-X = np.random.default_rng(0).normal(size=5000)
+from sklearn_onlinegauss.cli import demo
 
 # %%
 # The textbook update
 # -------------------
 # The gradients of the log-likelihood of one sample, for a 1-D Gaussian:
 # ``d/dmu = r / var`` and ``d/dvar = (r**2 / var**2 - 1 / var) / 2`` with ``r = x - mu``.
-
-
-def textbook(X, var, a=a):
-    mu, path = 0.0, []
-    for x in X:
-        r = x - mu
-        mu, var = mu + a * r / var, var + a * 0.5 * (r**2 / var**2 - 1 / var)
-        path.append((mu, var if var > 0 else np.nan))
-    return np.array(path)
-
-
-paths = {f"textbook, start variance {v:g}": textbook(X, v) for v in (0.001, 1.0, 100.0)}
+# In code, from a start ``(mu, var) = (0, v)``, for each sample ``x``::
+#
+#     r = x - mu
+#     mu, var = mu + a * r / var, var + a * 0.5 * (r**2 / var**2 - 1 / var)
 
 # %%
-# The library's solvers, same rate, same stream
-# ---------------------------------------------
-solvers = {
-    "natural gradient": dict(solver="natural"),
-    "sgd, covariance (trust region)": dict(solver="sgd", parametrization="covariance"),
-    "sgd, log-Cholesky": dict(solver="sgd", parametrization="cholesky"),
-}
-shrunk = {}
-for name, params in solvers.items():
-    est = OnlineGaussian(**params, learning_rate="constant", eta0=a)
-    path = []
-    # The Euclidean solvers' first steps are held to the trust region; the
-    # ShrunkStepWarning this gives is recorded, and its count printed below.
-    with warnings.catch_warnings(record=True):
-        for x in X:
-            est.partial_fit([[x]])
-            path.append((est.location_[0], est.covariance_[0, 0]))
-    paths[name], shrunk[name] = np.array(path), est.n_steps_shrunk_
+# Against the library, same rate, same stream
+# -------------------------------------------
+# ``onlinegauss demo`` runs this update from variances 0.001, 1 and 100 (its
+# ``textbook_path`` is the update above) next to :class:`~sklearn_onlinegauss.OnlineGaussian`
+# fed the same 5,000 samples one at a time: the default (the natural gradient with the ``1 / t``
+# step, which is the running maximum-likelihood estimate), the natural gradient at the
+# question's constant rate (a tracker, for drifting streams), and the Euclidean solvers at that
+# rate. Then a correlated 5-D stream whose features span six orders of magnitude.
+paths, seen, kl = demo.experiments()
 
 # %%
 # Trajectories
 # ------------
-# From a variance of 100 the textbook update has hardly moved after 5,000 samples (the
-# curvature in the variance is ~ 1 / var**2, so reaching 1 takes ~ 100**2 / a = 5e6 samples);
-# from 0.001 its first steps overshoot to ~14, where it is stuck again. The natural gradient
-# does not depend on the scale; the Euclidean solvers converge once the trust region keeps
-# their first steps in check.
-fig, (ax_mu, ax_var) = plt.subplots(1, 2, figsize=(11, 4.2))
-n = np.arange(1, len(X) + 1)
-for name, path in paths.items():
-    style = "--" if name.startswith("textbook") else "-"
-    ax_mu.plot(n, path[:, 0], style, label=name)
-    ax_var.plot(n, path[:, 1], style, label=name)
-ax_mu.axhline(0, color="black", linewidth=0.8)
-ax_var.axhline(1, color="black", linewidth=0.8)
-ax_mu.set(
-    xscale="log",
-    xlabel="samples seen",
-    ylabel="estimated mean",
-    ylim=(-0.5, 0.5),
-    title="mean (truth: 0)",
-)
-ax_var.set(
-    xscale="log",
-    yscale="log",
-    xlabel="samples seen",
-    ylabel="estimated variance",
-    title="variance (truth: 1)",
-)
-ax_var.legend(fontsize=8, loc="lower right")
-fig.tight_layout()
-plt.show()
+# Every curve starts at its first value (circled): the textbook update at its start, the
+# library after its first sample (one sample has no spread: the variance is ``reg_covar``'s
+# fill-in, 1e-6). From a variance of 100 the textbook update has hardly moved after 5,000
+# samples (the curvature in the variance is ~ 1 / var**2, so reaching 1 takes ~ 100**2 / a =
+# 5e6 samples); from 0.001 its first step overshoots to ~14, where it is stuck again. The
+# default is the MLE from the first sample. The constant-rate tracker remembers ~1 / a = 500
+# samples, so from its start it climbs for about that long, and then fluctuates around 1
+# without settling. The Euclidean solvers take the exact estimate for their first 10 samples,
+# then steps held to a trust region: the lower left panel tells them apart.
+demo.make_figure(paths, seen, kl, figure=plt.figure(figsize=(13, 10.5), layout="constrained"))
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
 
-# %%
-for name, path in paths.items():
-    steps = f"   ({shrunk[name]} steps shrunk)" if shrunk.get(name) else ""
-    print(f"{name:34s} mean {path[-1, 0]:+.3f}   variance {path[-1, 1]:.3f}{steps}")
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
+plt.show()
 
 # %%
 # Leaving the positive-definite cone

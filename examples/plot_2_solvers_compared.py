@@ -89,6 +89,15 @@ for ax, condition in zip(axes, (1e1, 1e6), strict=True):
 axes[0].set_ylabel("KL(true || estimate)")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()
 
 # %%

@@ -58,7 +58,20 @@ ax.set(
 ax.set_ylim(reference - 3, reference + 0.5)
 ax.legend()
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()
 
-print("best:", search.best_params_, f"score {search.best_score_:.4f}")
+best = search.best_params_
+print(
+    f"best: learning_rate={best['learning_rate']!r}, eta0={best['eta0']:.3g}, "
+    f"score {search.best_score_:.4f}"
+)
 print(f"natural gradient, no tuning: {reference:.4f}")

@@ -52,5 +52,14 @@ ax.set(
 )
 ax.legend(["feature 0", "feature 1", "feature 2"])
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()
 path.unlink()

@@ -79,4 +79,13 @@ ax.legend()
 ax_row.bar([str(d) for d in one_row], list(one_row.values()), color="tab:green")
 ax_row.set(xlabel="n_features", ylabel="rows per second", title="one-row partial_fit")
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()

@@ -52,4 +52,13 @@ ax_roc.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
 ax_roc.set(xlabel="false positive rate", ylabel="true positive rate", title="finding the 9s")
 ax_roc.legend(loc="lower right")
 fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()

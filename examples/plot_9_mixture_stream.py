@@ -64,7 +64,7 @@ def ellipse(mean, covariance, **style):
     return Ellipse(mean, width, height, angle=angle, fill=False, **style)
 
 
-fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, (ax_data, ax_curve) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
 ax_data.scatter(*X[:3000].T, s=2, color="grey", alpha=0.4)
 for rows, style in (
     (1_000, {"linestyle": "--", "color": "tab:orange"}),
@@ -83,9 +83,18 @@ ax_curve.axhline(
 ax_curve.set(
     xlabel="rows seen",
     ylabel="held-out mean log-likelihood",
+    title="held-out score as the rows arrive",
     xscale="log",
     ylim=(batch.score(X_test) - 0.1, batch.score(X_test) + 0.02),
 )
 ax_curve.legend(loc="lower right")
-fig.tight_layout()
+# sphinx_gallery_start_ignore
+if "__file__" in globals():  # run as a script (the gallery defines no __file__): keep the figure
+    import os
+    import tempfile
+
+    saved = os.path.join(tempfile.gettempdir(), os.path.basename(__file__)[:-3] + ".png")
+    plt.gcf().savefig(saved)
+    print(f"figure saved to {saved}")
+# sphinx_gallery_end_ignore
 plt.show()

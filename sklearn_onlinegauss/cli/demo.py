@@ -218,16 +218,17 @@ def _style(label):
     return next(style for prefix, style in _STYLES.items() if label.startswith(prefix))
 
 
-def make_figure(paths, seen, kl):
+def make_figure(paths, seen, kl, figure=None):
     """The demo's figure: mean, variance, distance from the MLE, and the 5-D stream.
 
     ``paths`` maps a label to its ``(mean, variance)`` rows: the textbook
     updates' from their start (drawn at sample 0), the library's from the
-    first sample. Returns a :class:`matplotlib.figure.Figure` (not pyplot's).
+    first sample. Draws on ``figure`` (e.g. ``plt.figure()``), by default a
+    new :class:`matplotlib.figure.Figure` that pyplot does not hold; returns it.
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 10.5), layout="constrained")
+    fig = figure if figure is not None else Figure(figsize=(13, 10.5), layout="constrained")
     (ax_mu, ax_var), (ax_gap, ax_kl) = fig.subplots(2, 2)
     mle = paths[DEFAULT][:, 1]
     for label, path in paths.items():
