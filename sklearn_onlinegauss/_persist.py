@@ -9,7 +9,9 @@ the types it knows, and checks everything before trusting it: the checksum
 (an edited file is refused as such), and, for files written by other means,
 the parameters (by the estimator's own validation), every learned attribute
 (known, of the right type, shape and dtype, finite, counts non-negative,
-covariances symmetric positive semi-definite) and a read of the result.
+covariances symmetric positive semi-definite; a curve of lower bounds or
+losses may also hold the -inf or +inf of a pass with a row beyond float64)
+and a read of the result.
 Files are written atomically: to a temporary file in the same folder,
 flushed to disk, then renamed over the old one, so an interrupted save leaves
 the old file whole.
@@ -333,7 +335,8 @@ def _check_learned(est, where):
         if name not in vars(est):
             continue
         value, field = vars(est)[name], f"{where}{name}"
-        _walk(value, field, ctx)
+        if name not in _WORST_OF_CURVE:  # a curve's own check allows its infinity
+            _walk(value, field, ctx)
         _ATTRIBUTES.get(name, _any)(est, value, field, ctx)
 
 
@@ -370,9 +373,21 @@ def _whole(est, value, field, ctx):
     _count(est, value, field, ctx, integer=True)
 
 
+#: The one infinity a curve may hold: that of a pass with a row beyond what
+#: float64 can score (its log-density -inf), as the estimators document.
+_WORST_OF_CURVE = {"lower_bounds_": -np.inf, "loss_curve_": np.inf}
+
+
 def _curve(est, value, field, ctx):
-    if not isinstance(value, list) or not all(np.ndim(v) == 0 for v in value):
+    """A list of numbers, each finite or the curve's worst value (``_WORST_OF_CURVE``)."""
+    if not isinstance(value, list) or not all(
+        isinstance(v, Real) and not isinstance(v, bool | np.bool_) for v in value
+    ):
         _refuse(field, "not a list of numbers")
+    worst = _WORST_OF_CURVE[field.rsplit(".", 1)[-1]]
+    for i, v in enumerate(value):
+        if not (np.isfinite(v) or v == worst):
+            _refuse(f"{field}[{i}]", f"{float(v)} is neither finite nor {worst}")
 
 
 def _flag(est, value, field, ctx):

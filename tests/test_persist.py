@@ -368,3 +368,54 @@ def test_an_interrupt_anywhere_in_a_save_leaves_the_old_file_or_the_new_one(tmp_
             break
         path.write_bytes(old)
     assert outcomes[-1] == "new" and outcomes.count("old") > 3, outcomes
+
+
+def _far_row_mixture():
+    """A mixture whose last pass had a row beyond float64: its lower bound is -inf."""
+    rows = np.random.default_rng(0).normal(size=(40, 3)) * 1e-5
+    est = OnlineGaussianMixture(2, init_size=20, random_state=0).fit(rows)
+    rows[0] = [1e149, -1e149, 1e149]  # accepted (the limit is about 1e150), scored -inf
+    return est.partial_fit(rows), rows
+
+
+def test_a_mixture_whose_lower_bound_is_minus_inf_round_trips(tmp_path):
+    # State machine F6: the -inf the mixture documents for such a pass made
+    # load_model refuse the mixture's own file ("lower_bounds_[0]: not finite").
+    est, rows = _far_row_mixture()
+    assert est.lower_bounds_ == [-np.inf]
+    save_model(est, tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.lower_bounds_ == [-np.inf]
+    for model in (est, loaded):
+        model.partial_fit(rows[1:])
+    np.testing.assert_array_equal(loaded.score_samples(X), est.score_samples(X))
+    assert loaded.lower_bounds_ == est.lower_bounds_
+
+
+@pytest.mark.parametrize(
+    "kind, field, value",
+    [
+        ("far mixture", "lower_bounds_", np.nan),
+        ("far mixture", "lower_bounds_", np.inf),
+        ("gaussian", "loss_curve_", np.nan),
+        ("gaussian", "loss_curve_", -np.inf),  # a loss is a negative log-likelihood
+    ],
+)
+def test_a_curve_holds_only_its_own_infinity(tmp_path, kind, field, value):
+    if kind == "far mixture":
+        save_model(_far_row_mixture()[0], tmp_path / "fresh.npz")
+        path = tmp_path / "fresh.npz"
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        meta = json.loads(str(arrays.pop("meta.json")))
+    else:
+        path, meta, arrays = saved(kind, tmp_path)
+    container, key = _locate(meta, field)
+    entries = container[key]["list"]
+    if isinstance(entries[0], dict):  # a numpy scalar, as an array
+        arrays[entries[0]["array"]] = np.array(value)
+    else:
+        entries[0] = value
+    write(path, meta, arrays)
+    with pytest.raises(ValueError, match=rf"{field}\[0\]: .*{value} is neither finite nor"):
+        load_model(path)
