@@ -193,7 +193,9 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         return copy.deepcopy(check_random_state(self.random_state)) if self._warming_up() else None
 
     def _check_targets(self, X, y, first, fit=False, **context):
-        if first or self._warming_up():  # the initialization's overrides, before any draw
+        # The initialization's overrides, before any draw, by every call that receives
+        # them: the warm-up's, and any after set_params (the base's slow path).
+        if first or self._warming_up() or not self._params_unchanged():
             check_init(self, X.shape[1])
 
     def _fit_input(self, X, sample_weight, warm):

@@ -401,6 +401,17 @@ def test_init_parameters_are_refused_by_the_call_that_receives_them(settings, me
         model.partial_fit(X[50:51])
     assert pickle.dumps(model.__dict__) == before
     np.testing.assert_array_equal(rng.get_state()[1], state[1])
+    # Set after the warm-up or after fit (state machine F3): refused all the same.
+    for model in (
+        OnlineGaussianMixture(3, init_size=100, random_state=rng).partial_fit(X[:200]),
+        OnlineGaussianMixture(3, random_state=rng).fit(X),
+    ):
+        model.set_params(**settings)
+        before, state = pickle.dumps(model.__dict__), rng.get_state()
+        with pytest.raises(ValueError, match=message):
+            model.partial_fit(X[:10])
+        assert pickle.dumps(model.__dict__) == before
+        np.testing.assert_array_equal(rng.get_state()[1], state[1])
 
 
 @pytest.mark.parametrize("average", [False, True])
