@@ -6,14 +6,18 @@ from ._merge import merge
 from ._mixture import OnlineGaussianMixture
 from ._outlier import OnlineEllipticEnvelope
 from ._persist import load_model, save_model
+from .model_selection import PrequentialSplit, make_prequential_scorer, prequential_score
 
 __all__ = [
     "OnlineEllipticEnvelope",
     "OnlineGaussian",
     "OnlineGaussianClassifier",
     "OnlineGaussianMixture",
+    "PrequentialSplit",
     "load_model",
+    "make_prequential_scorer",
     "merge",
+    "prequential_score",
     "save_model",
 ]
 __version__ = "0.2.0"
