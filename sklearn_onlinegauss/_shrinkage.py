@@ -40,6 +40,12 @@ class FourthMoments(NamedTuple):
     m4: float
 
 
+#: Below this total variance the fourth powers ``||y||^4`` (about its square)
+#: reach float64's subnormal range (``tiny / eps``, about 1e-292), where they
+#: lose digits and then vanish: Ledoit-Wolf's intensity would be silently wrong.
+SMALLEST_FOURTH_TRACE = 1e-140
+
+
 def finite_fourth_moments(m3, m4):
     """``FourthMoments(m3, m4)``, or a ValueError if float64 could not hold them."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -150,6 +156,13 @@ def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
     d = len(covariance)
     if d == 1:
         return 0.0
+    if 0 < np.trace(covariance) < SMALLEST_FOURTH_TRACE:
+        raise ValueError(
+            "shrinkage='ledoit-wolf' needs the fourth powers of the rows' distances from "
+            "their mean, and these underflow float64 for data this small (a total variance "
+            f"of {np.trace(covariance):.3g}, below {SMALLEST_FOURTH_TRACE:g}): rescale the "
+            "features (e.g. StandardScaler) or use shrinkage='oas' or a fixed intensity."
+        )
     trace = np.trace(covariance)
     mu = trace / d
     frobenius = float(np.sum(covariance**2))

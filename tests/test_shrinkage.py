@@ -164,3 +164,22 @@ def test_oas_of_a_far_finite_row_is_finite():
     # Dividing by 1e149 rounds each entry once: the intensity to a few eps.
     assert est.shrinkage_ == pytest.approx(OAS().fit(X / 1e149).shrinkage_, rel=1e-12)
     assert np.isfinite(est.covariance_).all()
+
+
+@pytest.mark.parametrize("scale", [1e-100, 1e-80])
+def test_ledoit_wolf_refuses_data_whose_fourth_powers_underflow(scale):
+    # At these scales ||y||^4 is subnormal or 0: the intensity would read 0.0 (scale
+    # 1e-100) where LedoitWolf on the rescaled data gives about 0.23.
+    X = np.random.default_rng(0).normal(size=(40, 5)) * scale
+    with pytest.raises(ValueError, match="underflow"):
+        OnlineGaussian(shrinkage="ledoit-wolf").fit(X)
+    est = OnlineGaussian(shrinkage="ledoit-wolf").partial_fit(X)
+    with pytest.raises(ValueError, match="underflow"):
+        _ = est.covariance_
+
+
+def test_ledoit_wolf_is_exact_at_the_smallest_scale_it_takes():
+    X = np.random.default_rng(0).normal(size=(40, 5))
+    scale = 1e-68  # total variance about 5e-136, above SMALLEST_FOURTH_TRACE
+    est = OnlineGaussian(shrinkage="ledoit-wolf").fit(X * scale)
+    np.testing.assert_allclose(est.shrinkage_, LedoitWolf().fit(X).shrinkage_, rtol=1e-10)
