@@ -29,6 +29,15 @@ def _positive_int(value, name, low=1):
     return int(value)
 
 
+def _check_partial_fit(estimator):
+    if not hasattr(estimator, "partial_fit"):
+        raise TypeError(
+            f"The prequential score learns chunk by chunk with partial_fit, which "
+            f"{type(estimator).__name__} does not have (a Pipeline has none: scale the stream "
+            "with a fitted scaler, or not at all for the natural solver)."
+        )
+
+
 def _predict_then_learn(estimator, X, y, start, chunk_size, scorer):
     """Score each chunk of rows ``start:`` with ``estimator``, then learn it (in place).
 
@@ -101,6 +110,7 @@ def prequential_score(
             f"warm_up={warm_up} leaves no row to score in a stream of {n_samples} rows: "
             "pass a smaller warm_up (or chunk_size, its default) or a longer stream."
         )
+    _check_partial_fit(estimator)
     scorer = check_scoring(estimator, scoring=scoring)
     estimator = clone(estimator)
     first_fit = {"classes": np.unique(y)} if is_classifier(estimator) else {}
@@ -131,6 +141,7 @@ class _PrequentialScorer:
     def __call__(self, estimator, X, y=None, **kwargs):
         if kwargs:
             raise TypeError(f"the prequential scorer takes no {sorted(kwargs)}.")
+        _check_partial_fit(estimator)
         if not _learned_as_stream(estimator):
             raise ValueError(
                 f"{type(estimator).__name__}.fit made {estimator.n_iter_} shuffled epochs of "

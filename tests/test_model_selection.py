@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_onlinegauss import (
     OnlineEllipticEnvelope,
@@ -91,6 +93,15 @@ def test_prequential_score_scores_each_chunk_before_learning_it():
 def test_prequential_score_refuses_a_warm_up_without_rows_after_it():
     with pytest.raises(ValueError, match="warm_up=50 leaves no row"):
         prequential_score(OnlineGaussian(), np.zeros((50, 2)), warm_up=50)
+
+
+def test_an_estimator_without_partial_fit_is_refused_naming_it():
+    X = random_walk(300, 2, 1e-2, seed=4)
+    pipe = make_pipeline(StandardScaler(), OnlineGaussian())
+    with pytest.raises(TypeError, match="Pipeline does not have"):
+        prequential_score(pipe, X)
+    with pytest.raises(TypeError, match="Pipeline does not have"):
+        make_prequential_scorer()(pipe.fit(X[:100]), X[100:])
 
 
 def test_search_with_the_scorer_is_the_prequential_score():
