@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._averaging import averaging_start
 from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
-from ._stopping import NoImprovement
+from ._stopping import Settled
 from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import outside_stacklevel
@@ -180,7 +180,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def _epochs(self, carry, X, y, w, rng, own):
         """Passes until the stopping rule or ``max_iter``: ``(carry, curve, converged)``."""
         exact = self._one_pass_is_exact()
-        stop, curve = self._stopping_rule(), []
+        stop, curve = self._stopping_rule(len(X) if w is None else float(w.sum())), []
         for epoch in range(1, 2 if exact else self.max_iter + 1):
             carry = carry if epoch == 1 else self._next_epoch(carry)
             shuffle = getattr(self, "shuffle", True) and not exact
@@ -189,15 +189,20 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
             curve.append(self._epoch_score(carry, X, w, score, own and exact))
             if getattr(self, "verbose", 0):
                 print(f"-- Epoch {epoch}, {self._curve_label}: {curve[-1]:.6g}{stop.note()}")
-            if exact or stop(curve):
-                return carry, curve, True
-        if self.tol is not None:
-            message = (
-                f"fit did not converge in max_iter={self.max_iter} epochs: the "
-                f"{self._curve_label} still changed by more than tol. Increase max_iter or tol."
+            if exact or stop(curve, carry):
+                break
+        else:  # max_iter epochs (all that tol=None asks for)
+            stop.converged, stop.message = (
+                False,
+                stop.message
+                or (
+                    f"fit did not converge in max_iter={self.max_iter} epochs: the estimate "
+                    "still moved by more than its noise or tol. Increase max_iter or tol."
+                ),
             )
-            warnings.warn(message, ConvergenceWarning, stacklevel=outside_stacklevel())
-        return carry, curve, False
+        if not (exact or stop.converged) and self.tol is not None:
+            warnings.warn(stop.message, ConvergenceWarning, stacklevel=outside_stacklevel())
+        return carry, curve, exact or stop.converged
 
     #: The fitted attribute holding the curve of ``fit``'s epochs, and what it is.
     _curve_name, _curve_label = "loss_curve_", "loss"
@@ -207,8 +212,9 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         carry's state is the moments of ``X`` alone (one exact pass from nothing)."""
         return score
 
-    def _stopping_rule(self):
-        return NoImprovement(self)
+    def _stopping_rule(self, n_rows):
+        """The rule that ends ``fit``'s epochs; ``n_rows``: the weight of an epoch."""
+        return Settled(self, n_rows)
 
     # -- partial_fit ----------------------------------------------------------------
 

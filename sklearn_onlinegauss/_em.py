@@ -12,7 +12,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._averaging import averaging_start
 from ._merge import merged_like
-from ._schedules import Rate
 from ._streaming import Carry, stream
 from ._structures._base import checked_shape
 from ._threads import blas_threads_for
@@ -227,12 +226,9 @@ def em_pass(mixture, carry, X, w, model=None):
     """E-steps and natural steps over the rows: ``(carry, mean log-likelihood)``.
 
     ``model``: the mixture (regularized, with its factor) that gives every
-    row its responsibilities, and then the pass is an M-step, the exact
-    weighted moments (rate ``1 / t``, whatever the schedule); None: the
-    mixture as it learns, at the schedule's rates.
+    row its responsibilities; None: the mixture as it learns.
     """
-    structure, total = mixture._structure(), [0.0]
-    rate = mixture._rate() if model is None else Rate("optimal", 1.0, 1.0)
+    structure, rate, total = mixture._structure(), mixture._rate(), [0.0]
 
     def step(gaussians, Xb, wb, t, rows):
         reading = readable(mixture, gaussians) if model is None else model

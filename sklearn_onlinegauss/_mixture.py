@@ -15,12 +15,12 @@ from ._em import (
     check_init,
     e_step,
     em_pass,
+    fit_in_memory,
     merge_mixtures,
     sample_mixture,
     warm_up,
     warn_lost,
 )
-from ._stopping import Steady
 from ._streaming import Carry
 from ._structures import STRUCTURES
 
@@ -33,15 +33,15 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     Online EM (Cappe & Moulines, 2009; :ref:`theory-mixtures`) after a warm-up
     of batch EM on the first ``init_size`` rows, with
     :class:`~sklearn.mixture.GaussianMixture`'s API; with one component, this
-    is :class:`OnlineGaussian`. See :ref:`user-guide-mixture` for the warm-up,
-    the schedules, lost components and rows beyond float64.
+    is :class:`OnlineGaussian`. ``fit`` afresh with the default schedule is
+    GaussianMixture's batch EM on all the rows. See :ref:`user-guide-mixture`.
 
     Parameters
     ----------
     n_components : int, default=1
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
     tol : float, default=1e-3
-        ``fit`` stops when an epoch changes ``lower_bound_`` by less.
+        ``fit`` stops when an iteration changes ``lower_bound_`` by less.
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     max_iter : int, default=100
@@ -77,10 +77,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         Mean log-likelihood of the last epoch's or pass's rows, each scored
         before its step (-inf if a row was beyond float64).
     lower_bounds_ : list of float
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-    n_samples_seen_ : int
-    t_ : float
+    n_features_in_, feature_names_in_, n_samples_seen_, t_ : int, ndarray, int, float
 
     See Also
     --------
@@ -179,8 +176,11 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
     def _moments(self, state):
         return state.gaussians
 
-    def _stopping_rule(self):
-        return Steady(self.tol)
+    def _epochs(self, carry, X, y, w, rng, own):
+        """Afresh with the exact schedule: batch EM on all the rows, as GaussianMixture."""
+        if own and self.learning_rate == "optimal" and self._pooled():
+            return fit_in_memory(self, X, w, rng)
+        return super()._epochs(carry, X, y, w, rng, own)
 
     def _next_epoch(self, carry):
         # Epoch 1 was the warm-up on all the rows; the later ones are online EM passes.

@@ -12,10 +12,17 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.covariance import EmpiricalCovariance
+from sklearn.datasets import load_digits, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from benchmarks._experiments import kl_ratios, random_gaussian
-from sklearn_onlinegauss import OnlineGaussian
+from sklearn_onlinegauss import OnlineGaussian, OnlineGaussianMixture
 from sklearn_onlinegauss._covariance import kl_divergence
+from sklearn_onlinegauss._stopping import stationary_variance
 from sklearn_onlinegauss.exceptions import ShrunkStepWarning
 
 EUCLIDEAN = [
@@ -228,3 +235,131 @@ def test_sgd_with_invscaling_and_averaging_converges_on_standardized_data():
         )
         truth = covariance / np.outer(scale, scale)
         assert kl_divergence(np.zeros(5), truth, est.location_, est.covariance_) <= 0.01
+
+
+# -- when fit stops (docs/theory.rst, "When fit stops") -------------------------------
+
+#: The README's grid: eta0 x learning_rate, 9 settings.
+README_GRID = [
+    {"learning_rate": rate, "eta0": eta0}
+    for rate in ("constant", "invscaling", "adaptive")
+    for eta0 in (1e-3, 1e-2, 1e-1)
+]
+
+
+def _standardized_wine():
+    return StandardScaler().fit_transform(load_wine().data)
+
+
+def _fit_recording(est, X):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X)
+    return est, [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize(("rate", "n_rows"), [(0.002, 50), (0.05, 50), (0.5, 50), (0.01, 400)])
+def test_stationary_variance_is_the_spread_of_the_epoch_end_mean(rate, n_rows):
+    """The variance a constant rate leaves, cycling over fresh permutations of the rows."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n_rows)
+    x = (x - x.mean()) / x.std()  # the empirical distribution, in its own units
+    weights = rate * (1 - rate) ** np.arange(n_rows - 1, -1, -1.0)  # row j's share of a pass
+    r = (1 - rate) ** n_rows
+    mean, ends = 0.0, []
+    burn_in = int(20 / (1 - r))
+    for epoch in range(burn_in + 40_000):
+        mean = r * mean + weights @ x[rng.permutation(n_rows)]
+        if epoch >= burn_in:
+            ends.append(mean)
+    expected = stationary_variance(rate, n_rows)
+    # Successive ends correlate by r: the variance of m of them has a relative
+    # standard deviation of sqrt(2 (1 + r^2) / (m (1 - r^2))); five of them.
+    sd = np.sqrt(2 * (1 + r**2) / (len(ends) * (1 - r**2)))
+    assert np.var(ends) == pytest.approx(expected, rel=5 * sd)
+
+
+def test_stationary_variance_limits():
+    # rate / 2 when an epoch is much longer than the memory, n^2 rate^3 / 24 when shorter.
+    assert stationary_variance(0.01, 10**6) == pytest.approx(0.01 / 1.99, rel=1e-3)
+    assert stationary_variance(1e-4, 100) == pytest.approx(100**2 * 1e-12 / 24, rel=1e-2)
+
+
+def test_readme_grid_settles_in_a_few_epochs_and_warns_only_where_it_cannot():
+    X = _standardized_wine()
+    for params in README_GRID:
+        est, caught = _fit_recording(OnlineGaussian(**params, random_state=0), X)
+        # eta0 / t**0.6 with eta0 <= 0.01 forgets the first row too slowly to
+        # settle within max_iter epochs of 178 rows (it keeps e^-0.3 of it at
+        # eta0=1e-3): it says so at once, naming eta0, instead of running them all.
+        cannot = params["learning_rate"] == "invscaling" and params["eta0"] <= 1e-2
+        if cannot:
+            assert len(caught) == 1 and "eta0" in str(caught[0].message)
+            assert est.n_iter_ <= 3
+        else:
+            assert caught == [], params
+            # The slowest, eta0=1e-3 (constant or adaptive), forgets (1 - 1e-3)^178
+            # = 0.84 of its start per epoch: ~30 epochs to reach its noise.
+            assert est.n_iter_ <= 60, params
+
+
+def test_a_fast_constant_rate_stops_once_its_memory_has_turned_over():
+    # eta0=0.1 remembers ~10 of 178 rows: every epoch's end is an independent
+    # draw of the same stationary spread, so the second epoch shows it settled.
+    X = _standardized_wine()
+    est, caught = _fit_recording(
+        OnlineGaussian(learning_rate="constant", eta0=0.1, random_state=0), X
+    )
+    assert caught == [] and est.n_iter_ == 2
+
+
+def test_readme_grid_finds_the_mle_on_a_static_set():
+    X = _standardized_wine()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        grid = [{k: [v] for k, v in params.items()} for params in README_GRID]
+        search = GridSearchCV(OnlineGaussian(random_state=0), grid, cv=3).fit(X)
+        epochs = [OnlineGaussian(random_state=0, **p).fit(X).n_iter_ for p in README_GRID]
+    mle = cross_val_score(OnlineGaussian(), X, cv=3).mean()
+    assert search.best_score_ >= mle - 0.01
+    # Every setting stops early: the two at eta0=1e-3 that settle need ~30
+    # epochs (0.84 of the start kept per epoch), the rest a few; the two that
+    # cannot settle stop at once (they ran 1000 and 269 epochs, 8 s, before).
+    assert sum(epochs) <= 150, epochs
+
+
+def test_adaptive_divides_eta0_until_its_noise_is_below_tol():
+    # eta0=0.1 on 178 rows leaves noise ~0.05 per parameter: adaptive divides
+    # it by 5 while the noise's cost (104 parameters) exceeds tol, and ends at
+    # the exact estimate's training loss within a few tol.
+    X = _standardized_wine()
+    est, caught = _fit_recording(
+        OnlineGaussian(learning_rate="adaptive", eta0=0.1, random_state=0), X
+    )
+    exact = OnlineGaussian().fit(X).loss_curve_[-1]
+    assert caught == [] and est.n_iter_ <= 30
+    assert est.loss_curve_[-1] == pytest.approx(exact, abs=10 * est.tol)
+
+
+def test_mixture_fit_converges_as_gaussian_mixture_on_digits():
+    X = load_digits().data
+    with threadpool_limits(1):
+        reference = GaussianMixture(10, random_state=0).fit(X)
+        est, caught = _fit_recording(OnlineGaussianMixture(10, random_state=0), X)
+    assert caught == [] and est.converged_
+    assert est.n_iter_ <= 2 * reference.n_iter_
+    assert len(est.lower_bounds_) == est.n_iter_
+    # tol means the same: the change of the mean log-likelihood per iteration.
+    assert abs(est.lower_bounds_[-1] - est.lower_bounds_[-2]) < est.tol
+    assert est.score(X) >= reference.score(X) - 0.5
+
+
+def test_mixture_fit_warns_when_batch_em_has_not_converged():
+    X = load_digits().data[:400]
+    with threadpool_limits(1):
+        est, caught = _fit_recording(OnlineGaussianMixture(5, max_iter=2, random_state=0), X)
+    assert len(caught) == 1 and "max_iter=2" in str(caught[0].message)
+    assert not est.converged_ and est.n_iter_ == 2
+    # The state continues as a stream: online EM from the fitted mixture.
+    est.partial_fit(X[:50])
+    assert est.n_samples_seen_ == 450
