@@ -2,7 +2,7 @@
 
 ``scipy.linalg``'s wrappers check and convert their arguments on every call,
 which costs more than the arithmetic on the small matrices of a streaming
-step. These call the same LAPACK routines (``dtrtrs``, ``dpotrf``)
+step. These call the same BLAS and LAPACK routines (``dtrsm``, ``dpotrf``)
 on the float64 arrays their callers already hold, and raise ``LinAlgError``
 as scipy does. They do not check for NaN or infinity (``check_finite=False``).
 The rank-k updates of a large covariance call numpy's own BLAS
@@ -14,7 +14,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 from scipy.linalg import LinAlgError
-from scipy.linalg.lapack import dpotrf, dtrtrs
+from scipy.linalg.blas import dtrsm
+from scipy.linalg.lapack import dpotrf
 
 from ._threads import UNTHREADED_WORK, lapack_threads_for, numpy_blas_path
 
@@ -37,24 +38,34 @@ def solve_lower(L, B, trans=False, call_work=None):
     ``B`` has shape ``(n,)`` or ``(n, k)``. ``call_work``: the flops of the
     whole computation this solve is a block of, which decides its threads
     (:func:`~._threads.lapack_threads_for`); by default this solve's own.
+
+    BLAS's ``dtrsm``, not LAPACK's ``dtrtrs``: OpenBLAS runs ``dtrtrs`` on
+    all its threads whatever the size, and on a loaded machine a solve of a
+    few rows then waits milliseconds for a second core (``benchmarks/reads.py``
+    measures the small reads); ``dtrsm`` splits only work worth splitting.
+    A zero on the diagonal is refused as ``dtrtrs`` refuses it.
     """
+    diagonal = np.diagonal(L)
+    if not diagonal.all():
+        raise LinAlgError(
+            f"singular triangular factor (zero pivot at {int(np.argmin(diagonal != 0)) + 1})"
+        )
     work = len(L) * B.size
     if work < UNTHREADED_WORK:  # one thread anyway: no context, a large part of a small call
-        X, info = _dtrtrs(L, B, trans)
-    else:
-        with lapack_threads_for(work if call_work is None else call_work):
-            X, info = _dtrtrs(L, B, trans)
-    if info > 0:
-        raise LinAlgError(f"singular triangular factor (zero pivot at {info})")
-    return X
+        return _trsm(L, B, trans)
+    with lapack_threads_for(work if call_work is None else call_work):
+        return _trsm(L, B, trans)
 
 
-def _dtrtrs(L, B, trans):
+def _trsm(L, B, trans):
+    matrix = B if B.ndim == 2 else B[:, None]
     if L.flags.c_contiguous and not L.flags.f_contiguous:
-        # LAPACK reads Fortran order: a C-ordered L is the upper factor L' in
+        # BLAS reads Fortran order: a C-ordered L is the upper factor L' in
         # place, so solve with that instead of letting f2py copy L.
-        return dtrtrs(L.T, B, lower=0, trans=1 - int(trans))
-    return dtrtrs(L, B, lower=1, trans=int(trans))
+        X = dtrsm(1.0, L.T, matrix, lower=0, trans_a=1 - int(trans))
+    else:
+        X = dtrsm(1.0, L, matrix, lower=1, trans_a=int(trans))
+    return X if B.ndim == 2 else X[:, 0]
 
 
 def cholesky_lower(A):

@@ -18,8 +18,12 @@ def test_solve_lower_is_scipys_solve_triangular(trans, shape):
     B = np.random.default_rng(1).normal(size=shape)
     expected = solve_triangular(L, B, lower=True, trans="T" if trans else "N")
     np.testing.assert_allclose(solve_lower(L, B, trans=trans), expected, rtol=1e-12)
-    # C- and Fortran-ordered right-hand sides alike.
-    np.testing.assert_allclose(solve_lower(L, np.asfortranarray(B), trans=trans), expected)
+    # C- and Fortran-ordered factors and right-hand sides alike; B is not written to.
+    for factor in (np.ascontiguousarray(L), np.asfortranarray(L)):
+        for rhs in (np.ascontiguousarray(B), np.asfortranarray(B)):
+            kept = rhs.copy()
+            np.testing.assert_allclose(solve_lower(factor, rhs, trans=trans), expected, rtol=1e-12)
+            np.testing.assert_array_equal(rhs, kept)
 
 
 def test_solve_lower_refuses_a_singular_factor():
