@@ -96,8 +96,11 @@ class Settled:
         """Log of the share of the distance to go that ``weight`` more rows keep."""
         est = self.estimator
         rate, eta0 = self._rate()
-        with np.errstate(divide="ignore"):  # the first row keeps nothing: log 0
-            kept = float(rate.schedule.log_retention(t_before, weight, eta0, est.power_t))
+        if t_before <= 0:  # the estimate starts at the first row: nothing was kept
+            return -math.inf
+        with np.errstate(all="ignore"):
+            kept = rate.schedule.log_retention(np.float64(t_before), weight, eta0, est.power_t)
+        kept = 0.0 if np.isnan(kept) else float(kept)  # unknown: as if it forgot nothing
         start = averaging_start(getattr(est, "average", False))
         if start is not None and t_before > start:  # the average forgets like 1 / t
             kept = max(kept, math.log((t_before - start) / (t_before + weight - start)))
@@ -135,7 +138,10 @@ class Settled:
                 break
         kept = math.exp(log_kept)
         moved = fisher_distance2(self.history[back][1], self.history[-1][1])
-        to_go = 0.0 if kept == 0 else moved * (kept / (1 - kept)) ** 2 if kept < 1 else np.inf
+        if kept == 0 or moved == 0:  # all forgotten, or nothing moves: where it settles
+            to_go = 0.0
+        else:
+            to_go = moved * (kept / (1 - kept)) ** 2 if kept < 1 else math.inf
         noise = self._noise(carry)
         bound = max(noise, 2.0 * est.tol)
         _, eta0 = self._rate()
