@@ -50,13 +50,13 @@ def test_blocks_of_a_long_solve_keep_scipys_threads(two_threads, monkeypatch):
     second = _threads._second_blas()
     if not second:
         pytest.skip("one BLAS library: no second pool to keep apart")
-    seen, solve = [], _linalg._dtrtrs
+    seen, solve = [], _linalg._trsm
 
     def spy(L, B, trans):
         seen.append(min(lib.num_threads for lib in second))
         return solve(L, B, trans)
 
-    monkeypatch.setattr(_linalg, "_dtrtrs", spy)
+    monkeypatch.setattr(_linalg, "_trsm", spy)
     L, B = np.eye(300), np.ones((300, 1000))  # 9e7 flops
     _linalg.solve_lower(L, B)
     _linalg.solve_lower(L, B, call_work=_threads.LAPACK_THREADED_WORK)
