@@ -145,7 +145,7 @@ def test_demo_runs_and_shows_the_textbook_failure(tmp_path):
     assert "textbook update, start variance 100" in result.stdout
     assert "default: natural gradient, 1/t (exact MLE)" in result.stdout
     assert "constant rate 0.002 (a tracker)" in result.stdout
-    assert "EmpiricalCovariance (batch, all data)" in result.stdout
+    assert "EmpiricalCovariance (batch, " in result.stdout
     assert "figure" not in result.stdout
 
 
@@ -394,10 +394,10 @@ def test_scoring_takes_the_models_columns_by_name(tmp_path, wine):
     assert -25 < scores.mean() < -15  # about -18.6 per row, not millions
     missing = write_csv(tmp_path / "missing.csv", X[:, 1:], names[1:])
     result = onlinegauss("score", model, missing)
-    assert result.returncode == 2 and repr(names[0]) in result.stderr
+    assert result.returncode == 1 and repr(names[0]) in result.stderr  # as fit's --columns
     headerless = write_csv(tmp_path / "headerless.csv", X)
     result = onlinegauss("score", model, headerless)
-    assert result.returncode == 2 and "no header" in result.stderr
+    assert result.returncode == 1 and "no header" in result.stderr
     by_position = onlinegauss(
         "score", model, headerless, "--columns", ",".join(map(str, range(13)))
     )
@@ -603,13 +603,13 @@ def _reference(kind, X, y, labels):
     )
 
     est = {
-        "gaussian": lambda: OnlineGaussian(batch_size=1000),
+        "gaussian": lambda: OnlineGaussian(),
         "mixture": lambda: OnlineGaussianMixture(
             3, covariance_type="diag", init_size=500, random_state=0
         ),
         "classifier": lambda: OnlineGaussianClassifier(),
         "outlier": lambda: OnlineEllipticEnvelope(
-            OnlineGaussian(learning_rate="constant", eta0=0.01, batch_size=1000),
+            OnlineGaussian(learning_rate="constant", eta0=0.01),
             contamination=0.05,
         ),
     }[kind]()
@@ -760,7 +760,7 @@ def in_process(capsys, *args):
 def test_an_option_of_another_kind_is_refused(tmp_path, capsys, labelled, kind, option, value):
     target = ["--target", "colour"] if kind == "classifier" else []
     result = in_process(capsys, "fit", tmp_path / "k.csv", "--model", kind, option, value, *target)
-    _one_clean_line(result, 1, f"{option} is an option of --model")
+    _one_clean_line(result, 2, f"{option} is an option of --model")
     assert f"not of --model {kind}" in result.stderr
 
 
@@ -778,17 +778,17 @@ def test_an_option_of_another_kind_is_refused(tmp_path, capsys, labelled, kind, 
 def test_a_value_of_another_kind_is_refused(tmp_path, capsys, labelled, kind, option, value):
     target = ["--target", "colour"] if kind == "classifier" else []
     result = in_process(capsys, "fit", tmp_path / "k.csv", "--model", kind, option, value, *target)
-    _one_clean_line(result, 1, f"{option} {value}: --model {kind} takes")
+    _one_clean_line(result, 2, f"{option} {value}: --model {kind} takes")
 
 
 def test_the_classifier_needs_a_target_that_is_not_a_feature(tmp_path, capsys, labelled):
     path = tmp_path / "k.csv"
-    _one_clean_line(in_process(capsys, "fit", path, "--model", "classifier"), 1, "--target")
+    _one_clean_line(in_process(capsys, "fit", path, "--model", "classifier"), 2, "--target")
     missing = in_process(capsys, "fit", path, "--model", "classifier", "--target", "shade")
     _one_clean_line(missing, 1, "no target column 'shade' (columns: a, b, c, colour")
     both = ("--target", "colour", "--columns", "a,colour")
     overlap = in_process(capsys, "fit", path, "--model", "classifier", *both)
-    _one_clean_line(overlap, 1, "also among the features")
+    _one_clean_line(overlap, 2, "also among the features")
     outside = in_process(capsys, "fit", tmp_path / "k.npy", "--model", "classifier", "--target", 4)
     _one_clean_line(outside, 1, "no target column '4'")
 
@@ -812,7 +812,7 @@ def test_a_read_the_kind_has_not_is_refused(tmp_path, capsys, labelled, kind, re
     for read in refused:
         result = in_process(capsys, "score", tmp_path / "m.npz", tmp_path / "x.npy", read)
         article = "an" if kind == "outlier" else "a"
-        _one_clean_line(result, 1, f"{read} is not a read of {article} {kind} model")
+        _one_clean_line(result, 2, f"{read} is not a read of {article} {kind} model")
         assert not result.stdout  # refused before any row is written
 
 
@@ -897,3 +897,201 @@ def test_a_tampered_model_is_one_line_and_exit_1(tmp_path, capsys, case):
     result = in_process(capsys, "score", path, tmp_path / "x.npy")
     _one_clean_line(result, 1, f"{path}: {field}: ")
     assert words in result.stderr
+
+
+# -- help, version, summary, progress and exit statuses ---------------------------------
+
+
+def test_version_is_the_packages():
+    import sklearn_onlinegauss
+
+    result = onlinegauss("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"onlinegauss {sklearn_onlinegauss.__version__}"
+
+
+def _option_blocks(text):
+    """``{option: (choices, sentence)}`` of a --help text's options."""
+    import re
+
+    blocks = {}
+    for block in re.split(r"\n  (?=-)", text.split("\nexit status:")[0])[1:]:
+        head, _, rest = block.partition("\n")
+        names = re.findall(r"--[a-z][a-z-]*", head)
+        found = re.search(r"\{([^}]*)\}", head)
+        sentence = " ".join(re.sub(r"\{[^}]*\}", "", head).split() + rest.split())
+        blocks[names[0]] = (found.group(1).split(",") if found else [], sentence)
+    return blocks
+
+
+@pytest.mark.parametrize("command", ["fit", "score", "demo"])
+def test_help_gives_one_true_default_and_describes_every_choice(command):
+    import re
+
+    blocks = _option_blocks(onlinegauss(command, "--help").stdout)
+    assert blocks and "--help" in blocks
+    for option, (choices, sentence) in blocks.items():
+        assert sentence.count("(default:") <= 1, sentence
+        assert "(default: None)" not in sentence and "(default: False)" not in sentence
+        for choice in choices:
+            if choice != "WEIGHT":
+                assert re.search(rf"\b{re.escape(choice)}\b", sentence), (option, choice)
+
+
+def test_help_offers_power_t_and_average_and_the_apis_batch_size():
+    from sklearn_onlinegauss import OnlineGaussian
+
+    blocks = _option_blocks(onlinegauss("fit", "--help").stdout)
+    assert "--power-t" in blocks["--learning-rate"][1]
+    assert f"(default: {OnlineGaussian().power_t})" in blocks["--power-t"][1]
+    assert "(default: no)" in blocks["--average"][1]
+    batch = blocks["--batch-size"][1]
+    assert f"gaussian, classifier, outlier: {OnlineGaussian().batch_size}" in batch, batch
+
+
+def test_power_t_average_and_batch_size_reach_the_estimator(tmp_path, capsys, data):
+    from sklearn_onlinegauss import OnlineGaussian
+
+    np.save(tmp_path / "x.npy", data)
+    model = tmp_path / "m.npz"
+    args = ("--learning-rate", "invscaling", "--eta0", 0.5, "--power-t", 0.7)
+    result = in_process(capsys, "fit", tmp_path / "x.npy", *args, "--average", "yes", "-o", model)
+    assert result.returncode == 0, result.stderr
+    est = OnlineGaussian(learning_rate="invscaling", eta0=0.5, power_t=0.7, average=True)
+    for start in range(0, len(data), 10_000):
+        est.partial_fit(data[start : start + 10_000])
+    saved = load_model(model)
+    assert saved.get_params() == est.get_params() and saved.batch_size == "auto"
+    np.testing.assert_allclose(saved.covariance_, est.covariance_, rtol=1e-12)
+    weight = in_process(capsys, "fit", tmp_path / "x.npy", "--average", 100, "--json", "-q")
+    assert json.loads(weight.stdout)["params"]["average"] == 100
+    for bad in ("maybe", "0.5"):  # not an average; a weight the Gaussian refuses
+        result = onlinegauss("fit", tmp_path / "x.npy", "--average", bad, "-q")
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_the_progress_line_scores_a_small_file_from_its_first_chunk(tmp_path, capsys, data):
+    from sklearn_onlinegauss import OnlineGaussian
+
+    path = write_csv(tmp_path / "x.csv", data)  # 2500 rows: one chunk of the default 10000
+    result = in_process(capsys, "fit", path)
+    assert result.returncode == 0, result.stderr
+    assert "n/a" not in result.stderr
+    import re
+
+    found = re.search(r"mean log-likelihood (\S+) \(prequential, 1250 rows\)", result.stderr)
+    assert found, result.stderr
+    # The second half read by a model of the first half, before the fit learns it.
+    expected = OnlineGaussian().fit(data[:1250]).score_samples(data[1250:]).mean()
+    assert abs(float(found.group(1)) - expected) <= 5e-4 * abs(expected)  # 4 digits shown
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("1,2\n3,5\n4,4\n2,2\n")  # half of it determines no covariance
+    result = in_process(capsys, "fit", tiny)
+    assert result.returncode == 0, result.stderr
+    assert "log-likelihood" not in result.stderr and "n/a" not in result.stderr
+    assert "4 rows," in result.stderr
+
+
+def test_fit_prints_a_summary_and_the_matrices_only_when_asked(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 30)) * np.geomspace(0.1, 10, 30)
+    names = [f"f{i}" for i in range(30)]
+    path, model = write_csv(tmp_path / "wide.csv", X, names), tmp_path / "m.npz"
+    result = in_process(capsys, "fit", path, "-q", "-o", model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 6, result.stdout  # not the 30 x 30 matrix
+    assert lines[0] == f"fitted 500 rows of 30 features; model saved to {model}"
+    assert "features: f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, ... and 20 more" in lines
+    covariance = load_model(model).covariance_
+    eigenvalues = np.linalg.eigvalsh(covariance)
+    assert f"condition number {eigenvalues[-1] / eigenvalues[0]:.4g}" in result.stdout
+    variances = np.diag(covariance)
+    low, high = int(np.argmin(variances)), int(np.argmax(variances))
+    assert f"smallest {variances[low]:.4g} (f{low})" in result.stdout
+    assert f"largest {variances[high]:.4g} (f{high})" in result.stdout
+    shown = in_process(capsys, "fit", path, "-q", "--show")
+    assert len(shown.stdout.splitlines()) > 30 and "covariance:\n[[" in shown.stdout
+
+
+def test_every_kind_prints_its_summary(tmp_path, capsys, labelled):
+    X, y = labelled
+    args = {
+        "mixture": ["--n-components", 3, "--random-state", 0, "--columns", "a,b,c"],
+        "classifier": ["--target", "colour"],
+        "outlier": ["--columns", "a,b,c"],
+    }
+    words = {
+        "mixture": ["weights: ", "largest condition number", "(component "],
+        "classifier": ["classes (rows): blue (", "largest condition number", "(class "],
+        "outlier": ["offset: ", "covariance: condition number"],
+    }
+    for kind, options in args.items():
+        result = in_process(capsys, "fit", tmp_path / "k.csv", "--model", kind, *options, "-q")
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) <= 6, result.stdout
+        for word in [f"fitted {len(X)} rows of 3 features", "variances: smallest", *words[kind]]:
+            assert word in result.stdout, (kind, result.stdout)
+
+
+@pytest.fixture
+def wide(tmp_path):
+    """A model of 64 named features (as digits has) and the file it was fitted on."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 64))
+    names = [f"pixel_{i}" for i in range(64)]
+    path, model = write_csv(tmp_path / "wide.csv", X, names), tmp_path / "m.npz"
+    assert onlinegauss("fit", path, "-q", "-o", model).returncode == 0
+    return path, model, X, names
+
+
+def test_a_failed_score_writes_nothing(tmp_path, wide):
+    path, model, X, names = wide
+    missing = write_csv(tmp_path / "missing.csv", X[:, 1:], names[1:])
+    result = onlinegauss("score", model, missing)
+    _one_clean_line(result, 1, "no column for the model's feature(s) 'pixel_0'")
+    assert result.stdout == ""  # > scores.csv leaves an empty file, not a header
+    bad = write_csv(tmp_path / "bad.csv", X, names)
+    lines = bad.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[3], "x", 1)
+    bad.write_text("\n".join(lines) + "\n")
+    result = onlinegauss("score", model, bad)
+    _one_clean_line(result, 1, "line 6: non-numeric value 'x'")
+    assert result.stdout == ""
+    # A bad row after the first chunk: what came before is written, and the status says so.
+    later = onlinegauss("score", model, bad, "--chunk-size", 2)
+    _one_clean_line(later, 1, "line 6: non-numeric value 'x'")
+    assert later.stdout.splitlines()[0] == "log_likelihood"
+    assert len(later.stdout.splitlines()) == 1 + 4  # the chunks of lines 2-3 and 4-5
+    assert "exit status 1" in onlinegauss("score", "--help").stdout
+
+
+def test_long_column_lists_are_cut_with_a_count(tmp_path, capsys, wide):
+    path, model, X, names = wide
+    result = in_process(capsys, "fit", path, "--columns", "pixel_99", "-q")
+    _one_clean_line(result, 1, "no column 'pixel_99' (columns: pixel_0, pixel_1,")
+    assert "pixel_9, ... and 54 more)" in result.stderr and "pixel_10" not in result.stderr
+    headerless = write_csv(tmp_path / "headerless.csv", X)
+    result = in_process(capsys, "score", model, headerless)
+    _one_clean_line(result, 1, "pixel_9, ... and 54 more), and this file has no header")
+
+
+@pytest.mark.parametrize("command", [[], ["fit"], ["score"], ["demo"]])
+def test_help_documents_the_exit_statuses(command):
+    text = onlinegauss(*command, "--help").stdout
+    assert "\nexit status:\n" in text
+    assert "  1    bad data:" in text and "  2    bad usage:" in text
+
+
+def test_the_same_error_has_the_same_status_wherever_it_is_found(tmp_path, capsys, wide):
+    """A column the file lacks is bad data (1), named by --columns or by the model."""
+    path, model, X, names = wide
+    short = write_csv(tmp_path / "short.csv", X[:, :10], names[:10])
+    by_option = in_process(capsys, "score", model, short, "--columns", "pixel_40")
+    by_model = in_process(capsys, "score", model, short)
+    by_fit = in_process(capsys, "fit", short, "--columns", "pixel_40", "-q")
+    assert by_option.returncode == by_model.returncode == by_fit.returncode == 1
+    # An option the kind has not is bad usage (2), in fit as in score.
+    wrong_fit = in_process(capsys, "fit", path, "--n-components", 2, "-q")
+    wrong_score = in_process(capsys, "score", model, path, "--proba")
+    assert wrong_fit.returncode == wrong_score.returncode == 2

@@ -7,12 +7,13 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 
 from .._compat import InvalidParameterError
 from .._persist import save_model
 from . import kinds, reads
 from .models import check_output, load
-from .readers import ChunkReader, DataError, UsageError
+from .readers import ChunkReader, DataError, UsageError, listed
 
 EXIT_INTERRUPTED = 130
 
@@ -22,7 +23,8 @@ class _Progress:
     then every few seconds, and at the end.
 
     ``label`` names the mean of the per-row values shown (each chunk's rows
-    read by the model before it learns from them).
+    read by the model before it learns from them), left out while no row has
+    been read so.
     """
 
     def __init__(self, quiet, label="mean log-likelihood"):
@@ -43,7 +45,8 @@ class _Progress:
         self.scored += n_scored
         if self.bar is not None:
             self.bar.update(n_rows)
-            self.bar.set_postfix_str(f"{self.label} {self._mean()}")
+            if self.scored:
+                self.bar.set_postfix_str(self._mean())
         elif not self.quiet and (not self.lines or time.perf_counter() - self.last > 2):
             self.last = time.perf_counter()
             self._line()
@@ -51,20 +54,21 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-        elif not self.quiet and (not self.lines or self.rows != self.shown):
-            self._line()
+        elif not self.quiet and self.rows and (not self.lines or self.rows != self.shown):
+            self._line()  # (nothing when no row was read: an error says why)
 
     def _mean(self):
-        return f"{self.total / self.scored:.4g}" if self.scored else "n/a"
+        return f"{self.label} {self.total / self.scored:.4g} (prequential, {self.scored} rows)"
 
     def _line(self):
         self.lines, self.shown = self.lines + 1, self.rows
         rate = self.rows / max(time.perf_counter() - self.start, 1e-9)
-        print(
-            f"{self.rows} rows, {rate:,.0f} rows/s, {self.label} {self._mean()}",
-            file=sys.stderr,
-            flush=True,
-        )
+        score = f", {self._mean()}" if self.scored else ""
+        print(f"{_rows(self.rows)}, {rate:,.0f} rows/s{score}", file=sys.stderr, flush=True)
+
+
+def _rows(n):
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _reader(args, path, names=None, target=None):
@@ -162,17 +166,48 @@ def _learn(args, est, reader, labels, chunk, read, progress):
     # Prequential read for the progress display: each chunk is read before
     # the model learns from it (a pass saved when nothing shows it).
     fitted = est.__sklearn_is_fitted__()
-    scored = read(est, X, y) if fitted and not args.quiet else None
+    classes = None if labels is None else labels.classes
+    scored = None
+    if not args.quiet:
+        scored = read(est, X, y) if fitted else _first_read(est, X, y, classes, read)
     if labels is None:
         est.partial_fit(X)
     else:
-        est.partial_fit(X, y, classes=None if fitted else labels.classes)
+        est.partial_fit(X, y, classes=None if fitted else classes)
     progress.update(
         len(X),
         0.0 if scored is None else float(np.sum(scored)),
         0 if scored is None else len(scored),
     )
     return len(X)
+
+
+def _first_read(est, X, y, classes, read):
+    """The first chunk's second half read by a model of its first half (None if there is none).
+
+    A copy learns the half, so the fit itself takes the file's chunks as they
+    are; seeded, so that it draws nothing from NumPy's global generator. A
+    half of no more rows than features, which leaves a covariance to the
+    fill-in, gives no score.
+    """
+    half = len(X) // 2
+    if half <= X.shape[1]:
+        return None
+    copy = clone(est)
+    if "random_state" in copy.get_params(deep=False):
+        copy.set_params(random_state=0)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # a display: the fit itself says what it must
+            if classes is None:
+                copy.partial_fit(X[:half])
+            else:
+                copy.partial_fit(X[:half], y[:half], classes=classes)
+            if not copy.__sklearn_is_fitted__():
+                return None
+            return read(copy, X[half:], None if y is None else y[half:])
+    except (ValueError, ArithmeticError):  # too few rows for a model: no score yet
+        return None
 
 
 def _save(est, output):
@@ -205,14 +240,56 @@ def _print_fit(args, kind, est, reader, interrupted):
         print(json.dumps(summary, indent=2))
         return
     print(
-        f"fitted {summary['n_samples_seen']} rows of {summary['n_features']} features"
-        + (f" ({reader.n_skipped} invalid rows skipped)" if reader.n_skipped else "")
-        + (f"; model saved to {args.output}" if args.output else "")
+        f"fitted {_rows(summary['n_samples_seen'])} of {summary['n_features']} features"
+        + (f" ({_rows(reader.n_skipped)} invalid, skipped)" if reader.n_skipped else "")
+        + (f"; model saved to {args.output}" if args.output else "; not saved (no --output)")
     )
+    print("features:", listed(reader.labels))
+    if kind == kinds.CLASSIFIER:
+        counts = zip(est.classes_, est.class_count_, strict=True)
+        print(
+            f"target: {reader.target_label}; classes (rows):",
+            listed(f"{c} ({n:g})" for c, n in counts),
+        )
+    if kind == kinds.MIXTURE:
+        print("weights:", listed(f"{w:.3g}" for w in est.weights_))
+    if kind == kinds.OUTLIER:
+        print(f"offset: {est.offset_:.6g}")
+    named = reader.feature_names or [f"column {i}" for i in reader.labels]
+    for line in _spread_lines(kind, est, named):
+        print(line)
+    if args.show:
+        _print_matrices(learned)
+
+
+def _spread_lines(kind, est, labels):
+    """The condition number and the extreme variances of the fitted covariance(s)."""
+    covariances, parts = kinds.spread(kind, est)
+    eigenvalues = np.linalg.eigvalsh(covariances)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditions = np.where(
+            eigenvalues[:, 0] > 0, eigenvalues[:, -1] / eigenvalues[:, 0], np.inf
+        )
+    variances = np.diagonal(covariances, axis1=1, axis2=2)
+    worst = int(np.argmax(conditions))
+
+    def where(k, j):
+        return f"{labels[j]}" if parts is None else f"{parts[k]}, {labels[j]}"
+
+    low = np.unravel_index(np.argmin(variances), variances.shape)
+    high = np.unravel_index(np.argmax(variances), variances.shape)
+    name = "covariance" if parts is None else "covariances"
+    largest = "" if parts is None else "largest "
+    at = "" if parts is None else f" ({parts[worst]})"
+    return [
+        f"{name}: {largest}condition number {conditions[worst]:.4g}{at}",
+        f"variances: smallest {variances[low]:.4g} ({where(*low)}), "
+        f"largest {variances[high]:.4g} ({where(*high)})",
+    ]
+
+
+def _print_matrices(learned):
     with np.printoptions(precision=6, suppress=False, linewidth=120):
-        print("features:", ", ".join(reader.labels))
-        if kind == kinds.CLASSIFIER:
-            print(f"target: {reader.target_label}")
         for name, value in learned.items():
             value, name = np.asarray(value), name.replace("_", " ")
             if value.ndim > 1:
@@ -222,6 +299,10 @@ def _print_fit(args, kind, est, reader, interrupted):
 
 
 def score(args):
+    """Write the reads as CSV; nothing before the model, reads, columns and first chunk pass.
+
+    A bad row in a later chunk still stops it (exit 1), the rows before its chunk written.
+    """
     est = load(args.model, args.allow_pickle)
     kind = kinds.kind_of(est)
     chosen = reads.chosen(kind, args)
@@ -229,25 +310,33 @@ def score(args):
     # A model with named features takes its columns by name, unless told which.
     by_name = None if names is None or args.columns is not None else list(names)
     reader = _reader(args, args.path, by_name)
-    out = sys.stdout
-    out.write(",".join(map(reads.quoted, reads.header(kind, est, chosen))) + "\n")
+    header = ",".join(map(reads.quoted, reads.header(kind, est, chosen))) + "\n"
     for k, chunk in enumerate(reader):
         if k == 0:
             _say_delimiter(reader)
-        if chunk.shape[1] != est.n_features_in_:
-            raise DataError(
-                f"{args.path}: {chunk.shape[1]} columns, but the model has "
-                f"{est.n_features_in_} features"
-            )
-        with warnings.catch_warnings():
-            # The columns were matched by name above; the array has none.
-            warnings.filterwarnings("ignore", "X does not have valid feature names")
-            try:
-                columns = reads.columns(kind, est, chosen, chunk)
-            except ValueError as exc:  # values the model refuses (e.g. too large to square)
-                raise DataError(f"{args.path}: {exc}") from None
-        reads.write(out, columns)
+        columns = _read_chunk(args, kind, est, chosen, chunk)
+        if header:  # the first chunk is read: the output can begin
+            sys.stdout.write(header)
+            header = ""
+        reads.write(sys.stdout, columns)
+    sys.stdout.write(header)  # a file with a header and no rows: no rows to write
     return 0
+
+
+def _read_chunk(args, kind, est, chosen, chunk):
+    """The reads of one chunk, or a DataError that says why its rows cannot be read."""
+    if chunk.shape[1] != est.n_features_in_:
+        raise DataError(
+            f"{args.path}: {chunk.shape[1]} columns, but the model has "
+            f"{est.n_features_in_} features"
+        )
+    with warnings.catch_warnings():
+        # The columns were matched by name above; the array has none.
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        try:
+            return reads.columns(kind, est, chosen, chunk)
+        except ValueError as exc:  # values the model refuses (e.g. too large to square)
+            raise DataError(f"{args.path}: {exc}") from None
 
 
 class _CtrlC:

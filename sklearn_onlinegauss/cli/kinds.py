@@ -34,6 +34,8 @@ OPTION_KINDS = {
     "covariance_type": ALL,
     "learning_rate": ALL,
     "eta0": ALL,
+    "power_t": ALL,
+    "average": (GAUSSIAN, MIXTURE, OUTLIER),
     "reg_covar": ALL,
     "shrinkage": ALL,
     "batch_size": ALL,
@@ -48,9 +50,10 @@ OPTION_KINDS = {
 }
 #: Options of the command, not of the estimator.
 _NOT_PARAMS = ("target", "classes")
-#: Where the command's default is not the estimator's: rows per step of the density
-#: (kept from the first versions of the command; for 'natural' it is speed only).
-_COMMAND_DEFAULTS = {GAUSSIAN: {"batch_size": 1000}, OUTLIER: {"batch_size": 1000}}
+#: How the help shows a default that is not a value.
+_SHOWN = {None: "none", False: "no", True: "yes"}
+#: ... and where "none" would not say what it means.
+_SHOWN_NONE = {"random_state": "a new seed each run"}
 
 
 def flag(dest):
@@ -66,8 +69,6 @@ def _estimator_class(kind, dest):
 
 def default(kind, dest):
     """The value ``kind`` takes for option ``dest`` when it is not given."""
-    if dest in _COMMAND_DEFAULTS.get(kind, {}):
-        return _COMMAND_DEFAULTS[kind][dest]
     if dest in _NOT_PARAMS:
         return None
     return _estimator_class(kind, dest)().get_params()[dest]
@@ -90,13 +91,17 @@ def defaults_text(dest):
     """``(default: ...)`` for the help of ``dest``: one value, or each kind's."""
     values = {}
     for kind in OPTION_KINDS[dest]:
-        values.setdefault(_shown(default(kind, dest)), []).append(kind)
+        values.setdefault(_shown(dest, default(kind, dest)), []).append(kind)
     if len(values) == 1:
         return f"(default: {next(iter(values))})"
     return "(default: " + "; ".join(f"{', '.join(k)}: {v}" for v, k in values.items()) + ")"
 
 
-def _shown(value):
+def _shown(dest, value):
+    if value is None and dest in _SHOWN_NONE:
+        return _SHOWN_NONE[dest]
+    if isinstance(value, bool) or value is None:
+        return _SHOWN[value]
     return str(value)
 
 
@@ -108,13 +113,13 @@ def _kinds_text(kinds):
 def build(kind, args):
     """The unfitted estimator of ``kind`` with the options given; refuses another kind's.
 
-    Raises a DataError (exit 1) for an option or a value that is not one of
-    ``kind``'s, a UsageError (exit 2) for a value its estimator refuses.
+    Raises a UsageError (exit 2) for an option or a value that is not one of
+    ``kind``'s, or one its estimator refuses: the command line alone is wrong.
     """
     given = {d: getattr(args, d) for d in OPTION_KINDS if getattr(args, d, None) is not None}
     for dest, value in given.items():
         if kind not in OPTION_KINDS[dest]:
-            raise DataError(
+            raise UsageError(
                 f"{flag(dest)} is an option of {_kinds_text(OPTION_KINDS[dest])}, "
                 f"not of --model {kind}"
             )
@@ -122,10 +127,10 @@ def build(kind, args):
             options = _string_options(kind, dest)
             if value not in options:
                 takes = ", ".join(sorted(options)) if options else "a number"
-                raise DataError(f"{flag(dest)} {value}: --model {kind} takes {takes}")
+                raise UsageError(f"{flag(dest)} {value}: --model {kind} takes {takes}")
     if kind == CLASSIFIER and "target" not in given:
-        raise DataError("--model classifier needs --target, the column of the labels")
-    params = {**_COMMAND_DEFAULTS.get(kind, {}), **given}
+        raise UsageError("--model classifier needs --target, the column of the labels")
+    params = dict(given)
     for name in _NOT_PARAMS:
         params.pop(name, None)
     if kind == OUTLIER:
@@ -258,3 +263,20 @@ def params(est):
     if isinstance(found.get("estimator"), OnlineGaussian):
         found["estimator"] = found["estimator"].get_params(deep=False)
     return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in found.items()}
+
+
+def spread(kind, est):
+    """``(covariances, parts)``: every Gaussian's full covariance, and what each is.
+
+    ``covariances`` has shape ``(n_gaussians, n_features, n_features)``
+    whatever the structure; ``parts`` names them (None for one Gaussian).
+    """
+    density = est.estimator_ if kind == OUTLIER else est
+    covariances = np.asarray(density._structure().to_full(density._fitted()[0]))
+    if kind == CLASSIFIER:
+        parts = [f"class {c}" for c in est.classes_]
+    elif kind == MIXTURE:
+        parts = [f"component {k}" for k in range(len(covariances))]
+    else:
+        parts = None
+    return covariances, parts

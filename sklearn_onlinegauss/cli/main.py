@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 
+from .. import __version__
 from . import commands, kinds, reads
 from .readers import DataError
 
@@ -14,6 +15,17 @@ EXIT_BROKEN_PIPE = 141
 _FILES = (
     ".npy, .csv or .tsv file (also .gz, .bz2 or .xz compressed), or - for CSV on standard input"
 )
+#: The end of every --help: what the exit status says.
+_EXIT_STATUS = """exit status:
+  0    done
+  1    bad data: a file or a model that cannot be used as it is (missing,
+       unreadable, a bad value or row, a column it lacks, too few rows)
+  2    bad usage: an option, a value or a combination of them that the
+       command does not take, whatever the files hold
+  130  interrupted (Ctrl-C); fit keeps what it learned before, and saves it
+  141  the reader of standard output went away (| head)
+an error is one line on standard error, "onlinegauss: error: ..." (for 2, after
+a usage line)."""
 
 
 def main(argv=None):
@@ -47,17 +59,27 @@ _ESTIMATOR_OPTIONS = {
     "every model": {
         "covariance_type": (
             None,
-            "structure of the covariance(s); tied (one shared by all components): mixture only",
+            "structure of the covariance(s): full, any covariance; diag, a variance per "
+            "feature (independent features); spherical, one variance for every feature; "
+            "tied, one full covariance shared by all components (mixture only)",
         ),
         "learning_rate": (
             None,
-            "schedule: optimal is 1/t (the exact running estimate), constant forgets at rate "
-            "eta0, invscaling is eta0 / t**power_t",
+            "step size after t rows: optimal, 1/t (the exact running estimate); constant, "
+            "eta0 (forgets: a memory of about 1/eta0 rows); invscaling, eta0 / t**power_t "
+            "(--power-t); adaptive, eta0 as constant (only fit on data in memory, from "
+            "Python, divides it by 5 when it stalls; gaussian and outlier only)",
         ),
         "eta0": (
             float,
             "rate of the constant, invscaling and adaptive schedules (for natural and "
             "constant: the fraction of the estimate each row replaces)",
+        ),
+        "power_t": (float, "exponent of the invscaling schedule, eta0 / t**power_t"),
+        "average": (
+            "average",
+            "Polyak-Ruppert averaging of the iterates: yes, no, or a number, the weight "
+            "(rows) from which it starts",
         ),
         "reg_covar": (float, "what the estimate gets where the data do not determine it"),
         "shrinkage": (
@@ -67,19 +89,22 @@ _ESTIMATOR_OPTIONS = {
         ),
         "batch_size": (
             "batch_size",
-            "rows per step, or auto (not mixture); for natural and the classifier: speed only",
+            "rows per step, or auto (not mixture); with the natural solver and the optimal "
+            "schedule, and for the classifier: speed only",
         ),
     },
     "gaussian and outlier (the Gaussian)": {
         "solver": (
             None,
-            "update rule: the natural gradient (exact, affine-invariant), or Euclidean "
-            "gradient ascent (sgd, adam) in the coordinates of --parametrization",
+            "update rule: natural, the natural gradient (exact, affine-invariant); "
+            "riemannian, geodesic steps on the positive-definite matrices; sgd and adam, "
+            "Euclidean gradient ascent in the coordinates of --parametrization",
         ),
         "parametrization": (
             None,
-            "coordinates of the sgd and adam steps: log-Cholesky factor of the covariance or "
-            "of the precision, or the covariance itself (ignored by natural)",
+            "coordinates of the sgd and adam steps: cholesky, the log-Cholesky factor of the "
+            "covariance; precision, that of the precision; covariance, the covariance itself "
+            "(ignored by natural and riemannian)",
         ),
     },
     "mixture": {
@@ -93,7 +118,7 @@ _ESTIMATOR_OPTIONS = {
     "classifier": {
         "covariance": (
             None,
-            "per-class: one covariance per class (quadratic boundaries); shared: one pooled "
+            "per-class, one covariance per class (quadratic boundaries); shared, one pooled "
             "covariance (linear boundaries)",
         ),
     },
@@ -101,20 +126,20 @@ _ESTIMATOR_OPTIONS = {
         "contamination": (float, "the fraction of the stream to flag as outliers, in (0, 0.5]"),
         "threshold": (
             None,
-            "quantile: the contamination quantile of the stream's own distances; chi2: the "
+            "quantile, the contamination quantile of the stream's own distances; chi2, the "
             "chi-squared quantile, right for Gaussian rows only",
         ),
     },
 }
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """An option's default after its sentence, unless it has none or says its own."""
+class _Help(argparse.HelpFormatter):
+    """Each help as written (a default is part of its sentence), the exit statuses as laid out."""
 
-    def _get_help_string(self, action):
-        if action.default is None or "(default:" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
+    def _fill_text(self, text, width, indent):
+        if text.startswith("exit status:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _parser():
@@ -122,7 +147,11 @@ def _parser():
         prog="onlinegauss",
         description="Fit a Gaussian, a Gaussian mixture, a Gaussian classifier or an outlier "
         "detector to a file too big for memory, and score files with it.",
+        epilog=_EXIT_STATUS,
         formatter_class=_Help,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
     )
     sub = parser.add_subparsers(required=True, metavar="{fit,score,demo}")
     _fit_parser(sub)
@@ -131,27 +160,62 @@ def _parser():
     return parser
 
 
+def _command(sub, name, help, description):
+    return sub.add_parser(
+        name, help=help, description=description, epilog=_EXIT_STATUS, formatter_class=_Help
+    )
+
+
 def _fit_parser(sub):
-    fit = sub.add_parser(
+    fit = _command(
+        sub,
         "fit",
-        help="stream a file through partial_fit",
-        description="Stream a file through the partial_fit of the --model estimator, chunk by "
-        "chunk, and print (or save) what it learned. An option of another kind of model than "
-        "--model's is refused.",
-        formatter_class=_Help,
+        "stream a file through partial_fit",
+        "Stream a file through the partial_fit of the --model estimator, chunk by chunk, and "
+        "print a summary of what it learned (rows, features, where it is saved, condition "
+        "number, smallest and largest variance; --show adds the matrices, --json gives "
+        "everything). The progress line on standard error gives the prequential score: "
+        "each chunk read by the model of the rows before it, before it learns from them "
+        "(the first chunk's second half by a model of its first half). An option of another "
+        "kind of model than --model's is refused.",
     )
     fit.add_argument("path", help=_FILES)
     fit.add_argument(
         "--model",
         default=kinds.GAUSSIAN,
         choices=list(kinds.ESTIMATORS),
-        help="what to fit: " + "; ".join(f"{k}: {v}" for k, v in _MODELS.items()),
+        help="what to fit: "
+        + "; ".join(f"{k}: {v}" for k, v in _MODELS.items())
+        + f" (default: {kinds.GAUSSIAN})",
     )
     for group_name, options in _ESTIMATOR_OPTIONS.items():
         group = fit.add_argument_group(f"options of {group_name}")
         for dest, (kind, text) in options.items():
             _estimator_option(group, dest, kind, text)
-    classifier = fit.add_argument_group("the classifier's labels")
+    _label_options(fit.add_argument_group("the classifier's labels"))
+    _reading_options(fit)
+    fit.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip and count rows with NaN or infinite values (or no label) instead of "
+        "refusing the file",
+    )
+    fit.add_argument(
+        "--output",
+        "-o",
+        help="save the fitted model here: a .npz file that loads without running code "
+        "(sklearn_onlinegauss.load_model reads it), with the header's names of the columns "
+        "(default: not saved)",
+    )
+    fit.add_argument("--json", action="store_true", help="print the result as JSON")
+    fit.add_argument(
+        "--show", action="store_true", help="print the learned matrices after the summary"
+    )
+    fit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    fit.set_defaults(command=commands.fit)
+
+
+def _label_options(classifier):
     classifier.add_argument(
         "--target",
         help="the column of the labels (needed by --model classifier): its name in the "
@@ -165,22 +229,6 @@ def _fit_parser(sub):
         "first pass over the target column; needed on standard input, which is read once). "
         "Labels are numbers when every class is one, else text",
     )
-    _reading_options(fit)
-    fit.add_argument(
-        "--skip-invalid",
-        action="store_true",
-        help="skip and count rows with NaN or infinite values (or no label) instead of "
-        "refusing the file",
-    )
-    fit.add_argument(
-        "--output",
-        "-o",
-        help="save the fitted model here: a .npz file that loads without running code "
-        "(sklearn_onlinegauss.load_model reads it), with the header's names of the columns",
-    )
-    fit.add_argument("--json", action="store_true", help="print the result as JSON")
-    fit.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-    fit.set_defaults(command=commands.fit)
 
 
 def _estimator_option(group, dest, kind, text):
@@ -191,30 +239,35 @@ def _estimator_option(group, dest, kind, text):
     types = {
         "shrinkage": _shrinkage,
         "batch_size": _batch_size,
+        "average": _average,
         "positive": _whole,
         None: None,
         int: int,
         float: float,
     }
     options = {"help": text, "type": types[kind]}
+    if kind == "average":
+        options["metavar"] = "{yes,no,WEIGHT}"
     if kind is None:
         options["choices"] = kinds.choices(dest)
     group.add_argument(kinds.flag(dest), **options)
 
 
 def _score_parser(sub):
-    score = sub.add_parser(
+    score = _command(
+        sub,
         "score",
-        help="per-row reads of a saved model, as CSV",
-        description="Write reads of the model for every row, as CSV: first the kind's own "
-        "column, "
+        "per-row reads of a saved model, as CSV",
+        "Write reads of the model for every row, as CSV: first the kind's own column, "
         + "; ".join(
             f"{kind}: {reads.PRIMARY[kind]} ({reads.READS[reads.PRIMARY[kind]][kind]})"
             for kind in kinds.ESTIMATORS
         )
         + ". Each option adds its read; one the model's kind has not is refused. A model "
-        "fitted on a file with a header takes its columns by name.",
-        formatter_class=_Help,
+        "fitted on a file with a header takes its columns by name. Nothing is written "
+        "before the model, the reads, the columns and the first chunk (--chunk-size rows) "
+        "are checked; a bad row in a later chunk stops the command with exit status 1, "
+        "after the rows of the chunks before it were written.",
     )
     score.add_argument("model", help="a model saved by 'onlinegauss fit --output'")
     score.add_argument(
@@ -237,12 +290,12 @@ def _score_parser(sub):
 
 
 def _demo_parser(sub):
-    demo = sub.add_parser(
+    demo = _command(
+        sub,
         "demo",
-        help="the textbook update against the library's solvers",
-        description="The original question: gradient ascent on N(0, 1) one sample at a time, "
-        "the textbook update next to the library's solvers; then a 5-D stream.",
-        formatter_class=_Help,
+        "the textbook update against the library's solvers",
+        "The original question: gradient ascent on N(0, 1) one sample at a time, the "
+        "textbook update next to the library's solvers; then a 5-D stream.",
     )
     demo.add_argument(
         "--output",
@@ -250,10 +303,14 @@ def _demo_parser(sub):
         dest="plot",
         default="temporary",
         help="where to save the figure (needs matplotlib); 'temporary' is a new temporary "
-        "directory, whose path is printed",
+        "directory, whose path is printed (default: temporary)",
     )
     demo.add_argument(
-        "--no-plot", dest="plot", action="store_const", const=None, help="make no figure"
+        "--no-plot",
+        dest="plot",
+        action="store_const",
+        const=None,
+        help="make no figure (only the printed comparison)",
     )
     demo.set_defaults(command=commands.demo)
 
@@ -274,9 +331,15 @@ def _reading_options(parser):
         "--header",
         default="auto",
         choices=["auto", "yes", "no"],
-        help="whether the first row names the columns; auto: when none of its fields is a number",
+        help="whether the first row names the columns: yes, no, or auto, when none of its "
+        "fields is a number (default: auto)",
     )
-    parser.add_argument("--chunk-size", type=_positive, default=10_000, help="rows read at a time")
+    parser.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=10_000,
+        help="rows read at a time (default: 10000)",
+    )
 
 
 def _delimiter(text):
@@ -299,6 +362,19 @@ def _shrinkage(text):
 
 def _batch_size(text):
     return "auto" if text == "auto" else _whole(text)
+
+
+def _average(text):
+    """yes / no, or the weight from which averaging starts (its estimator checks the range)."""
+    flags = {"yes": True, "true": True, "no": False, "false": False}
+    if text.lower() in flags:
+        return flags[text.lower()]
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"{text!r}: use yes, no or a number of rows")
 
 
 def _names(text):

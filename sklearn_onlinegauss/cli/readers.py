@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ChunkReader", "DataError", "UsageError"]
+__all__ = ["ChunkReader", "DataError", "UsageError", "listed"]
 
 #: Compressed files, by extension, opened as streams.
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
@@ -18,6 +18,8 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.
 _SAMPLE = 64 * 1024
 #: Bytes read at a time from a text file.
 _BLOCK = 64 * 1024
+#: Names shown of a long list of columns in a message, before "... and N more".
+_SHOWN = 10
 
 
 class DataError(ValueError):
@@ -27,9 +29,17 @@ class DataError(ValueError):
 
 
 class UsageError(DataError):
-    """The command asks for something the files cannot give (exit code 2, as argparse)."""
+    """The command line alone is wrong, whatever the files hold (exit code 2, as argparse)."""
 
     exit_code = 2
+
+
+def listed(names, limit=_SHOWN):
+    """``names`` comma-separated, the first ``limit`` of a longer list and a count of the rest."""
+    names = [str(name) for name in names]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", ... and {len(names) - limit} more"
 
 
 class ChunkReader:
@@ -304,19 +314,7 @@ class ChunkReader:
         positions = [str(i) for i in range(width)]
         target = self._find_target(header, width)
         if self.names is not None:
-            if header is None:
-                raise UsageError(
-                    f"{self.name}: the model's features are named "
-                    f"({', '.join(self.names)}), and this file has no header to find them "
-                    "by; add one, or take columns by position with --columns"
-                )
-            missing = [n for n in self.names if n not in header]
-            if missing:
-                raise UsageError(
-                    f"{self.name}: no column for the model's feature(s) "
-                    f"{', '.join(map(repr, missing))} (columns: {', '.join(header)})"
-                )
-            index = [header.index(n) for n in self.names]
+            index = self._by_name(header)
         elif self.columns is not None:
             index = []
             for column in self.columns:
@@ -325,8 +323,10 @@ class ChunkReader:
                 elif column.isdigit() and int(column) < width:
                     index.append(int(column))
                 else:
-                    known = ", ".join(header if header is not None else positions)
-                    raise DataError(f"{self.name}: no column {column!r} (columns: {known})")
+                    known = header if header is not None else [f"0 to {width - 1}"]
+                    raise DataError(
+                        f"{self.name}: no column {column!r} (columns: {listed(known)})"
+                    )
         elif target is not None:
             index = [i for i in range(width) if i != target]
             if not index:
@@ -334,7 +334,7 @@ class ChunkReader:
         else:
             index = None
         if target is not None and target in index:
-            raise DataError(
+            raise UsageError(
                 f"{self.name}: the target column {self.target!r} is also among the features "
                 "(--columns)"
             )
@@ -355,6 +355,22 @@ class ChunkReader:
         self.labels = self.feature_names or [positions[i] for i in kept]
         return None if index is None or index == list(range(width)) else index
 
+    def _by_name(self, header):
+        """The indices of the model's features ``names`` in ``header``, or a DataError."""
+        if header is None:
+            raise DataError(
+                f"{self.name}: the model's features are named "
+                f"({listed(self.names)}), and this file has no header to find them "
+                "by; add one, or take columns by position with --columns"
+            )
+        missing = [n for n in self.names if n not in header]
+        if missing:
+            raise DataError(
+                f"{self.name}: no column for the model's feature(s) "
+                f"{listed(map(repr, missing))} (columns: {listed(header)})"
+            )
+        return [header.index(n) for n in self.names]
+
     def _find_target(self, header, width):
         """The target column's index (None without one); sets ``target_label``."""
         if self.target is None:
@@ -368,7 +384,7 @@ class ChunkReader:
                 index = width  # not a name of the header, nor a position
             index = index + width if index < 0 else index
             if not 0 <= index < width:
-                known = ", ".join(header) if header is not None else f"0 to {width - 1}"
+                known = listed(header) if header is not None else f"0 to {width - 1}"
                 raise DataError(
                     f"{self.name}: no target column {self.target!r} (columns: {known}; "
                     "negative positions count from the end)"

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .kinds import CLASSIFIER, GAUSSIAN, MIXTURE, OUTLIER
-from .readers import DataError
+from .readers import UsageError
 
 #: Each read (its option's ``dest``): what it gives for each kind that has it.
 #: The first column of every score is the kind's own (``PRIMARY``); each option adds one.
@@ -54,7 +54,7 @@ def chosen(kind, args):
         if kind not in READS[dest]:
             has = ", ".join(flag(d) for d in READS if kind in READS[d] and d != PRIMARY[kind])
             article = "an" if kind[0] in "aeiou" else "a"
-            raise DataError(
+            raise UsageError(
                 f"{flag(dest)} is not a read of {article} {kind} model (its reads: "
                 f"{PRIMARY[kind].replace('_', '-')}, always written first; {has})"
             )
