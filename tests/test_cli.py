@@ -990,6 +990,8 @@ def test_the_progress_line_scores_a_small_file_from_its_first_chunk(tmp_path, ca
     assert result.returncode == 0, result.stderr
     assert "log-likelihood" not in result.stderr and "n/a" not in result.stderr
     assert "4 rows," in result.stderr
+    refused = in_process(capsys, "fit", tiny, "--columns", "7")  # before any row: no progress
+    _one_clean_line(refused, 1, "no column '7' (columns: 0 to 1)")
 
 
 def test_fit_prints_a_summary_and_the_matrices_only_when_asked(tmp_path, capsys):
