@@ -8,10 +8,11 @@ import inspect
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 __all__ = [
+    "Hidden",
     "Interval",
     "InvalidParameterError",
     "StrOptions",

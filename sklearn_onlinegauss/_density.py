@@ -4,17 +4,25 @@
 these (the detector re-declares no parameter of its density).
 """
 
+import warnings
 from numbers import Integral, Real
 
 from ._averaging import averaging_start
-from ._compat import Interval, InvalidParameterError, StrOptions
+from ._compat import Hidden, Interval, InvalidParameterError, StrOptions
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES
 from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage
 from ._solvers import SOLVERS, TrackedState
 from ._structures import PER_COMPONENT
+from .exceptions import outside_stacklevel
 
-__all__ = ["DENSITY_CONSTRAINTS", "SHRUNK_MESSAGE", "check_shrinkage", "data_driven_intensity"]
+__all__ = [
+    "DENSITY_CONSTRAINTS",
+    "SHRUNK_MESSAGE",
+    "check_shrinkage",
+    "data_driven_intensity",
+    "warn_deprecated",
+]
 
 #: The same text at every call, so that Python's default filter shows it once.
 SHRUNK_MESSAGE = (
@@ -38,7 +46,10 @@ DENSITY_CONSTRAINTS = {
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left"), None],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": [
+        Interval(Integral, 1, None, closed="left"),
+        Hidden(StrOptions({"deprecated"})),
+    ],
     "shuffle": ["boolean"],
     "random_state": ["random_state"],
     "warm_start": ["boolean"],
@@ -86,3 +97,14 @@ def data_driven_intensity(kind, state, gaussians, t):
         )
     fourth = centred_fourth_moment(state.fourth, gaussians.means[0], covariance)
     return ledoit_wolf_shrinkage(covariance, t, fourth)
+
+
+def warn_deprecated(density):
+    """A FutureWarning for each deprecated parameter ``density`` was given."""
+    if density.n_iter_no_change != "deprecated":
+        warnings.warn(
+            "n_iter_no_change has no effect since 0.2 (fit stops when the estimate has "
+            "settled: user guide, 'When fit stops') and will be removed in 0.4.",
+            FutureWarning,
+            stacklevel=outside_stacklevel(),
+        )

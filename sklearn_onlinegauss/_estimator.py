@@ -7,7 +7,13 @@ from sklearn.base import DensityMixin
 from sklearn.utils import check_random_state
 
 from ._base import StreamingEstimator
-from ._density import DENSITY_CONSTRAINTS, SHRUNK_MESSAGE, check_shrinkage, data_driven_intensity
+from ._density import (
+    DENSITY_CONSTRAINTS,
+    SHRUNK_MESSAGE,
+    check_shrinkage,
+    data_driven_intensity,
+    warn_deprecated,
+)
 from ._gaussians import scoring_rows
 from ._merge import combine_densities, merged_like
 from ._solvers import make_solver
@@ -56,10 +62,15 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
     max_iter : int, default=1000
         Most epochs of :meth:`fit` (the exact default needs one).
     tol : float or None, default=1e-3
-        :meth:`fit` stops when the loss has not improved by `tol` for
-        `n_iter_no_change` epochs; None runs `max_iter` epochs.
-    n_iter_no_change : int, default=5
-        Epochs without improvement before :meth:`fit` stops.
+        :meth:`fit` of a schedule that is not exact stops when the distance
+        its estimate still has to go is below the estimate's own noise or a
+        KL cost of `tol` (user guide, "When fit stops"); None runs `max_iter`
+        epochs.
+    n_iter_no_change : int, default="deprecated"
+        No longer used: :meth:`fit` stops when the estimate has settled.
+
+        .. deprecated:: 0.2
+           It has no effect, and will be removed in 0.4.
     shuffle : bool, default=True
         Whether :meth:`fit` shuffles the rows at each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -128,7 +139,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         batch_size="auto",
         max_iter=1000,
         tol=1e-3,
-        n_iter_no_change=5,
+        n_iter_no_change="deprecated",
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -178,6 +189,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
 
     def _check_settings(self):
         """Refuse settings that mean nothing together; build the solver of the valid ones."""
+        warn_deprecated(self)
         if self.solver == "natural":
             super()._check_settings()
         check_shrinkage(self)

@@ -269,3 +269,12 @@ def test_a_model_file_keeps_the_loss_curve(tmp_path):
     est = OnlineGaussian(learning_rate="constant", eta0=0.05, max_iter=3, tol=None).fit(X)
     save_model(est, tmp_path / "m.npz")
     assert load_model(tmp_path / "m.npz").loss_curve_ == est.loss_curve_
+
+
+def test_n_iter_no_change_is_deprecated():
+    X = _data()
+    with pytest.warns(FutureWarning, match="n_iter_no_change has no effect"):
+        OnlineGaussian(learning_rate="constant", eta0=0.05, n_iter_no_change=3).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OnlineGaussian(learning_rate="constant", eta0=0.05).fit(X)
