@@ -5,7 +5,8 @@
 Starts ``--busy`` processes that spin (as other jobs on a shared machine do),
 then times, in turns, each workload with the BLAS threads the machine gives
 and inside ``threadpool_limits(1)``: the README's quick start, batches of 100
-at d=100, and one-row ``adam`` steps at d=10. Prints time(default threads) /
+at d=100, one-row ``adam`` steps at d=10 and ``score_samples`` of 10 rows at
+d=2 (triangular solves). Prints time(default threads) /
 time(one thread): 1.0 means threads cost nothing. Without load (``--busy 0``)
 it shows what threads gain where they do.
 """
@@ -46,6 +47,12 @@ def one_row_adam(X):
         est.partial_fit(x[None])
 
 
+def small_scores(X, rows=10):
+    est = OnlineGaussian().fit(X)
+    for i in range(0, len(X), rows):
+        est.score_samples(X[i : i + rows])
+
+
 def one_thread(fn, *args):
     with threadpool_limits(1):
         fn(*args)
@@ -66,6 +73,7 @@ def main():
             "README quick start": (quick_start,),
             "batches of 100, d=100": (batches, rng.normal(size=(20_000, 100))),
             "one-row adam, d=10": (one_row_adam, rng.normal(size=(2_000, 10))),
+            "scores of 10 rows, d=2": (small_scores, rng.normal(size=(20_000, 2))),
         }
         print(f"{'workload':26s} {'default / one thread':>22s}")
         for name, (fn, *data) in workloads.items():
