@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._averaging import averaging_start
 from ._compat import _fit_context
 from ._schedules import Rate, check_pooling_rate
-from ._stopping import Settled
+from ._stopping import Settled, rows_and_unit
 from ._streaming import Carry, NothingToLearn, StreamingMixin, cached_read, call_lock, stream
 from ._threads import blas_threads_for, natural_step_work
 from .exceptions import outside_stacklevel
@@ -180,7 +180,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def _epochs(self, carry, X, y, w, rng, own):
         """Passes until the stopping rule or ``max_iter``: ``(carry, curve, converged)``."""
         exact = self._one_pass_is_exact()
-        stop, curve = self._stopping_rule(len(X) if w is None else float(w.sum())), []
+        stop, curve = self._stopping_rule(*rows_and_unit(X, w)), []
         for epoch in range(1, 2 if exact else self.max_iter + 1):
             carry = carry if epoch == 1 else self._next_epoch(carry)
             shuffle = getattr(self, "shuffle", True) and not exact
@@ -212,9 +212,9 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         carry's state is the moments of ``X`` alone (one exact pass from nothing)."""
         return score
 
-    def _stopping_rule(self, n_rows):
-        """The rule that ends ``fit``'s epochs; ``n_rows``: the weight of an epoch."""
-        return Settled(self, n_rows)
+    def _stopping_rule(self, n_rows, unit):
+        """The rule that ends ``fit``'s epochs: ``n_rows`` rows of mean weight ``unit``."""
+        return Settled(self, n_rows, unit)
 
     # -- partial_fit ----------------------------------------------------------------
 

@@ -478,6 +478,21 @@ class PosteriorReads:
         """
         return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
 
 # -- out-of-distribution scores --------------------------------------------------------
 

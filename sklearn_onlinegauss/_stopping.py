@@ -13,13 +13,21 @@ from scipy.linalg import LinAlgError
 from ._averaging import averaging_start
 from ._linalg import cholesky_lower, solve_lower
 
-__all__ = ["Settled", "stationary_variance"]
+__all__ = ["Settled", "rows_and_unit", "stationary_variance"]
 
 #: The share of the distance still to go that a window of epochs must remove
 #: before its movement says how far the estimate still is from where it settles.
 WINDOW_RETENTION = 0.5
 #: SGDRegressor's floor of the adaptive rate.
 SMALLEST_ADAPTIVE_RATE = 1e-6
+
+
+def rows_and_unit(X, w):
+    """The rows of positive weight, and their mean weight (what one row weighs)."""
+    if w is None:
+        return len(X), 1.0
+    rows = int(np.count_nonzero(w))
+    return rows, float(w.sum()) / rows
 
 
 def stationary_variance(rate, n_rows):
@@ -72,8 +80,10 @@ class Settled:
     docs/theory.rst, "When fit stops", derives it.
     """
 
-    def __init__(self, estimator, n_rows):
-        self.estimator, self.n_rows, self.eta0 = estimator, n_rows, None
+    def __init__(self, estimator, n_rows, unit=1.0):
+        # Rows and their mean weight: the noise is a per-row rate's over rows, so
+        # that scaling every weight changes nothing (user guide, "Mini-batches and weights").
+        self.estimator, self.n_rows, self.unit, self.eta0 = estimator, n_rows, unit, None
         self.converged, self.message, self.history, self._last = True, None, [], ""
 
     def _rate(self):
@@ -117,7 +127,7 @@ class Settled:
         weights, locations, _ = self.history[-1][1]
         (K, d), shares = locations.shape, weights / weights.sum()
         per_component = (est._structure().n_parameters(K, d) - (K - 1)) / K
-        per_row = rate.per_sample(carry.t)
+        per_row = rate.per_sample(carry.t) * self.unit
         spread = sum(
             s * stationary_variance(per_row / s, self.n_rows * s) for s in shares if s > 0
         )

@@ -685,6 +685,8 @@ def _estimates(est):
 
 def _weighted(est, X, y, needs_y, how, w):
     """``est`` fitted on ``X`` with weights ``w`` (None: unit), by ``fit`` or in 6 chunks."""
+    if "random_state" in est.get_params():  # the same shuffles for both weightings
+        est.set_params(random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if how == "fit":
