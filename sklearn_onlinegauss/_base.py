@@ -213,7 +213,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         return score
 
     def _stopping_rule(self, n_rows, unit):
-        """The rule that ends ``fit``'s epochs: ``n_rows`` rows of mean weight ``unit``."""
+        """The rule that ends ``fit``'s epochs: ``n_rows`` rows of weight ``unit`` each."""
         return Settled(self, n_rows, unit)
 
     # -- partial_fit ----------------------------------------------------------------

@@ -23,11 +23,16 @@ SMALLEST_ADAPTIVE_RATE = 1e-6
 
 
 def rows_and_unit(X, w):
-    """The rows of positive weight, and their mean weight (what one row weighs)."""
+    """``(rows, unit)``: the weight in rows, and what one row weighs.
+
+    As the warm-up and the detector count them: the smallest positive weight
+    is one row, so scaling every weight changes nothing and integer weights
+    with a 1 among them count as the repeated rows.
+    """
     if w is None:
         return len(X), 1.0
-    rows = int(np.count_nonzero(w))
-    return rows, float(w.sum()) / rows
+    unit = float(w[w > 0].min())
+    return float(w.sum()) / unit, unit
 
 
 def stationary_variance(rate, n_rows):
@@ -81,8 +86,8 @@ class Settled:
     """
 
     def __init__(self, estimator, n_rows, unit=1.0):
-        # Rows and their mean weight: the noise is a per-row rate's over rows, so
-        # that scaling every weight changes nothing (user guide, "Mini-batches and weights").
+        # Rows and what one weighs (rows_and_unit): the noise is a per-row rate's
+        # over rows, so scaling every weight changes nothing.
         self.estimator, self.n_rows, self.unit, self.eta0 = estimator, n_rows, unit, None
         self.converged, self.message, self.history, self._last = True, None, [], ""
 

@@ -336,7 +336,7 @@ def _reading_options(parser):
     )
     parser.add_argument(
         "--chunk-size",
-        type=_positive,
+        type=_rows,
         default=10_000,
         help="rows read at a time (default: 10000)",
     )
@@ -391,21 +391,15 @@ def _classes(text):
     return labels
 
 
-def _whole(text):
+def _whole(text, what="a whole number"):
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, at least 1")
+        raise argparse.ArgumentTypeError(f"{text!r}: give {what}, at least 1")
     return value
 
 
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of rows, at least 1")
-    return value
+def _rows(text):
+    return _whole(text, "a whole number of rows")
