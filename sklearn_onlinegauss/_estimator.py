@@ -281,6 +281,62 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         """ndarray of shape (n_features, n_features): inverse of `covariance_`."""
         return self._structure().precisions(self._fitted()[1], self.n_features_in_)[0]
 
+    def get_precision(self):
+        """The precision matrix, as :meth:`sklearn.covariance.EmpiricalCovariance.get_precision`.
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_features)
+            `precision_`, the inverse of `covariance_`.
+        """
+        return np.array(self.precision_)
+
+    def error_norm(self, comp_cov, norm="frobenius", scaling=True, squared=True):
+        """The distance from `covariance_` to ``comp_cov``, as EmpiricalCovariance's.
+
+        Parameters
+        ----------
+        comp_cov : array-like of shape (n_features, n_features)
+            The covariance to compare with.
+        norm : {'frobenius', 'spectral'}, default='frobenius'
+            Of ``comp_cov - covariance_``: the square root of the sum of its
+            squared entries, or its largest singular value.
+        scaling : bool, default=True
+            Divide the squared norm by ``n_features``.
+        squared : bool, default=True
+            The squared norm, or the norm.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_onlinegauss import OnlineGaussian
+        >>> X = np.random.default_rng(0).normal(size=(1000, 2))
+        >>> est = OnlineGaussian().fit(X)
+        >>> round(est.error_norm(np.eye(2)), 4)
+        0.0019
+        """
+        covariance = self.covariance_
+        comp_cov = np.asarray(comp_cov, dtype=float)
+        if comp_cov.shape != covariance.shape:
+            raise ValueError(
+                f"comp_cov must have shape {covariance.shape} (n_features, n_features), "
+                f"got {comp_cov.shape}."
+            )
+        error = comp_cov - covariance
+        if norm == "frobenius":
+            squared_norm = float(np.sum(error**2))
+        elif norm == "spectral":
+            squared_norm = float(np.max(np.linalg.svd(error.T @ error, compute_uv=False)))
+        else:
+            raise ValueError(f"norm must be 'frobenius' or 'spectral', got {norm!r}.")
+        if scaling:
+            squared_norm /= error.shape[0]
+        return squared_norm if squared else float(np.sqrt(squared_norm))
+
     def _per_row(self, name, X):
         """``name`` (a structure's per-row read) of the rows ``X``, for the one component."""
         state, factor, normalizers = self._fitted()

@@ -278,3 +278,32 @@ def test_n_iter_no_change_is_deprecated():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         OnlineGaussian(learning_rate="constant", eta0=0.05).fit(X)
+
+
+# -- EmpiricalCovariance's get_precision and error_norm ----------------------------------
+
+
+def test_get_precision_and_error_norm_equal_empirical_covariances_on_the_same_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 4)) + 2.0
+    est, sk = OnlineGaussian().fit(X), EmpiricalCovariance().fit(X)
+    np.testing.assert_allclose(est.get_precision(), sk.get_precision(), rtol=1e-10)
+    other = np.cov(rng.normal(size=(50, 4)).T)
+    for norm in ("frobenius", "spectral"):
+        for scaling in (True, False):
+            for squared in (True, False):
+                options = {"norm": norm, "scaling": scaling, "squared": squared}
+                assert est.error_norm(other, **options) == pytest.approx(
+                    sk.error_norm(other, **options), rel=1e-10
+                ), options
+    assert est.error_norm(est.covariance_) == 0.0
+
+
+def test_get_precision_is_a_copy_and_error_norm_refuses_bad_input_in_words():
+    est = OnlineGaussian().fit(np.random.default_rng(0).normal(size=(50, 3)))
+    est.get_precision()[0, 0] = 1e9
+    assert est.precision_[0, 0] < 1e9
+    with pytest.raises(ValueError, match=r"comp_cov must have shape \(3, 3\)"):
+        est.error_norm(np.eye(2))
+    with pytest.raises(ValueError, match="norm must be 'frobenius' or 'spectral'"):
+        est.error_norm(np.eye(3), norm="nuclear")
