@@ -167,6 +167,9 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         # as EllipticEnvelope's, at the contamination it was computed for.
         offset = -_upper_percentile(distances, w, self.contamination) if fit else None
         self._fitted_offset = (self.contamination, offset) if fit else None
+        # fit's rows, for dist_ and support_: a later partial_fit changes the density.
+        support = np.ones(len(X), bool) if w is None else w > 0
+        self._fit_rows = (distances, support) if fit else None
         self._validated_params = self._param_values()
         return self
 
@@ -211,6 +214,11 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         # The density's fitted attributes, read through the detector.
         if name in _DENSITY_READS and "estimator_" in self.__dict__:
             return getattr(self._fitted_density(), name)
+        if name in ("dist_", "support_") and "_histogram" in self.__dict__:
+            raise AttributeError(
+                f"{name} is defined after fit(X) only, over the rows of X: a detector "
+                "learned by partial_fit (or changed by it since fit) keeps no rows."
+            )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _fitted_density(self):
@@ -239,6 +247,50 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
             ),
             name="offset",
         )
+
+    def _rows_of_fit(self):
+        """``(distances, support)`` of ``fit``'s rows, or None (streamed, loaded, merged)."""
+        check_fitted(self, "_histogram")
+        rows = self.__dict__.get("_fit_rows")
+        if rows is None:
+            return None
+        self._check_density_structure()
+        return rows
+
+    @property
+    def dist_(self):
+        """ndarray of shape (n_samples,): squared Mahalanobis distances of ``fit``'s rows.
+
+        As in :class:`~sklearn.covariance.EllipticEnvelope`: those of the rows
+        of ``X`` in the last ``fit(X)``, under the fitted density, from which
+        ``offset_`` is their ``contamination`` quantile. Defined after ``fit``
+        only: a stream keeps no rows, so a ``partial_fit`` (which changes the
+        density) removes it; neither is it saved by ``save_model`` nor kept by
+        ``merge``.
+        """
+        rows = self._rows_of_fit()
+        if rows is None:
+            raise AttributeError(
+                "dist_ is defined after fit(X) only, over the rows of X: a detector "
+                "learned by partial_fit (or changed by it since fit) keeps no rows."
+            )
+        return rows[0].copy()
+
+    @property
+    def support_(self):
+        """ndarray of shape (n_samples,) of bool: ``fit``'s rows the density was fitted on.
+
+        EllipticEnvelope's meaning, the rows used to compute ``location_`` and
+        ``covariance_``: here every row of positive weight (the density is not
+        reweighted, and ``fit`` learns every row). After ``fit`` only, as `dist_`.
+        """
+        rows = self._rows_of_fit()
+        if rows is None:
+            raise AttributeError(
+                "support_ is defined after fit(X) only, over the rows of X: a detector "
+                "learned by partial_fit (or changed by it since fit) keeps no rows."
+            )
+        return rows[1].copy()
 
     def mahalanobis(self, X):
         """Squared Mahalanobis distance of each row under the density, shape (n_samples,)."""

@@ -332,3 +332,48 @@ def test_the_rows_learned_before_the_gaussian_is_determined_are_effective_weight
     detector.partial_fit(rng.normal(size=(31, d)), sample_weight=w)
     detector.partial_fit(rng.normal(size=(31, d)) * 100.0)
     assert detector.n_samples_seen_ == 62
+
+
+# -- dist_ and support_: EllipticEnvelope's, over fit's rows -------------------------------
+
+
+def test_dist_and_support_have_elliptic_envelopes_meaning_over_fits_rows():
+    X = _gaussian(400, 3, seed=5)
+    detector = OnlineEllipticEnvelope(contamination=0.1).fit(X)
+    envelope = EllipticEnvelope(contamination=0.1, random_state=0).fit(X)
+    for est in (detector, envelope):  # the same identities hold for both
+        # dist_: the squared distances of the fit's rows under the fitted estimate ...
+        np.testing.assert_allclose(est.dist_, est.mahalanobis(X), rtol=1e-10)
+        # ... whose contamination quantile is offset_ ...
+        assert est.offset_ == pytest.approx(np.percentile(-est.dist_, 10.0), rel=1e-10)
+        # ... and support_: the rows the location and covariance are the moments of
+        # (scikit-learn >= 1.9 scales the covariance by a consistency factor).
+        assert est.support_.dtype == bool and est.support_.shape == (400,)
+        inside = X[est.support_]
+        np.testing.assert_allclose(est.location_, inside.mean(axis=0), rtol=1e-10)
+        ratio = est.covariance_ / EmpiricalCovariance().fit(inside).covariance_
+        np.testing.assert_allclose(ratio, ratio[0, 0], rtol=1e-10)
+    assert detector.support_.all()  # fit learns every row: the density is not reweighted
+    np.testing.assert_allclose(detector.covariance_, np.cov(X.T, bias=True), rtol=1e-10)
+
+
+def test_support_leaves_out_rows_of_zero_weight():
+    X = _gaussian(200, 2, seed=1)
+    w = np.ones(200)
+    w[:20] = 0.0
+    detector = OnlineEllipticEnvelope().fit(X, sample_weight=w)
+    np.testing.assert_array_equal(detector.support_, w > 0)
+    assert detector.dist_.shape == (200,)
+
+
+def test_dist_and_support_are_defined_after_fit_only():
+    X = _gaussian(300, 2, seed=2)
+    streamed = OnlineEllipticEnvelope().partial_fit(X)
+    fitted = OnlineEllipticEnvelope().fit(X)
+    assert hasattr(fitted, "dist_") and hasattr(fitted, "support_")
+    assert pickle.loads(pickle.dumps(fitted)).dist_.shape == (300,)
+    fitted.partial_fit(X[:10])  # the density moved: fit's distances are no longer its
+    for detector in (streamed, fitted, OnlineEllipticEnvelope()):
+        assert not hasattr(detector, "dist_") and not hasattr(detector, "support_")
+    with pytest.raises(AttributeError, match="defined after fit"):
+        _ = streamed.dist_
