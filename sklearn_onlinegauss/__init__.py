@@ -6,6 +6,7 @@ from ._merge import merge
 from ._mixture import OnlineGaussianMixture
 from ._outlier import OnlineEllipticEnvelope
 from ._persist import load_model, save_model
+from .export import from_sklearn, to_sklearn
 from .model_selection import PrequentialSplit, make_prequential_scorer, prequential_score
 
 __all__ = [
@@ -14,10 +15,12 @@ __all__ = [
     "OnlineGaussianClassifier",
     "OnlineGaussianMixture",
     "PrequentialSplit",
+    "from_sklearn",
     "load_model",
     "make_prequential_scorer",
     "merge",
     "prequential_score",
     "save_model",
+    "to_sklearn",
 ]
 __version__ = "0.2.0"

@@ -1,0 +1,195 @@
+"""The fitted scikit-learn counterpart of each estimator: its attributes set by its conventions.
+
+Each function takes a fitted estimator whose state has a counterpart (checked by
+:func:`~.export.to_sklearn`) and returns the scikit-learn object whose reads
+(predictions, probabilities, log-densities, distances) are the estimator's.
+The shapes come from the structures: a structure knows its covariance's form
+and scikit-learn's (``to_full``, ``precisions``, ``sklearn_precisions_cholesky``).
+"""
+
+import copy
+
+import numpy as np
+from scipy import linalg
+from sklearn.covariance import (
+    OAS,
+    EllipticEnvelope,
+    EmpiricalCovariance,
+    LedoitWolf,
+    ShrunkCovariance,
+)
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
+from sklearn.mixture import GaussianMixture
+
+__all__ = [
+    "classifier_to_sklearn",
+    "density_to_sklearn",
+    "detector_to_sklearn",
+    "mixture_to_sklearn",
+]
+
+
+class NoCounterpart(ValueError):
+    """A state that no fitted scikit-learn object represents (one line saying why)."""
+
+
+def _features(est, obj):
+    """``n_features_in_`` and ``feature_names_in_`` as the estimator has them."""
+    obj.n_features_in_ = est.n_features_in_
+    if hasattr(est, "feature_names_in_"):
+        obj.feature_names_in_ = np.array(est.feature_names_in_, dtype=object)
+    return obj
+
+
+def _covariance_object(shrinkage):
+    """The EmpiricalCovariance (sub)class whose estimate is that of ``shrinkage``."""
+    common = {"store_precision": True, "assume_centered": False}
+    if shrinkage is None or (not isinstance(shrinkage, str) and float(shrinkage) == 0.0):
+        return EmpiricalCovariance(**common)
+    if shrinkage == "ledoit-wolf":
+        return LedoitWolf(**common)
+    if shrinkage == "oas":
+        return OAS(**common)
+    return ShrunkCovariance(**common, shrinkage=float(shrinkage))
+
+
+def density_to_sklearn(est):
+    """:class:`OnlineGaussian` as ``EmpiricalCovariance`` (``ShrunkCovariance``,
+    ``LedoitWolf`` or ``OAS`` for its ``shrinkage``): location, covariance, precision."""
+    obj = _covariance_object(est.shrinkage)
+    obj.location_ = np.array(est.location_)
+    obj.covariance_ = est.covariance_
+    obj.precision_ = np.array(est.precision_)
+    if isinstance(obj, LedoitWolf | OAS):
+        obj.shrinkage_ = est.shrinkage_
+    return _features(est, obj)
+
+
+def detector_to_sklearn(est):
+    """:class:`OnlineEllipticEnvelope` as ``EllipticEnvelope`` with the same ``offset_``.
+
+    After ``fit`` on rows in memory, ``dist_`` and ``support_`` (and the
+    ``raw_`` estimates, which here are the same as the final ones: the density
+    is not reweighted) are those of the fit's rows; a streamed detector has no
+    rows, and its export has none of them.
+    """
+    obj = EllipticEnvelope(contamination=est.contamination, store_precision=True)
+    obj.location_ = np.array(est.location_)
+    obj.covariance_ = np.array(est.covariance_)
+    obj.precision_ = np.array(est.precision_)
+    obj.offset_ = float(est.offset_)
+    if est._fit_rows is not None:
+        obj.dist_, obj.support_ = est.dist_, est.support_
+        obj.raw_location_, obj.raw_covariance_ = obj.location_.copy(), obj.covariance_.copy()
+        obj.raw_support_, obj.raw_dist_ = obj.support_.copy(), obj.dist_.copy()
+    return _features(est, obj)
+
+
+def mixture_to_sklearn(est):
+    """:class:`OnlineGaussianMixture` as ``GaussianMixture`` of its ``covariance_type``.
+
+    ``precisions_cholesky_`` is the structure's: ``P`` with ``P @ P.T`` the
+    precision, upper triangular ('full', 'tied'), ``1 / sqrt(variances)``
+    ('diag', 'spherical'), as ``GaussianMixture`` computes it.
+    """
+    init = est.init_params if est.init_params in ("kmeans", "k-means++") else "random_from_data"
+    obj = GaussianMixture(
+        est.n_components,
+        covariance_type=est.covariance_type,
+        tol=est.tol,
+        reg_covar=est.reg_covar,
+        max_iter=est.max_iter,
+        n_init=est.n_init,
+        init_params=init,
+        weights_init=est.weights_init,
+        means_init=est.means_init,
+        precisions_init=est.precisions_init,
+        random_state=copy.deepcopy(est.random_state),
+    )
+    obj.weights_, obj.means_ = est.weights_, np.array(est.means_)
+    obj.covariances_, obj.precisions_ = est.covariances_, est.precisions_
+    obj.precisions_cholesky_ = est.precisions_cholesky_
+    obj.converged_, obj.n_iter_ = bool(est.converged_), int(est.n_iter_)
+    obj.lower_bound_ = float(est.lower_bound_)
+    obj.lower_bounds_ = list(est.lower_bounds_)
+    return _features(est, obj)
+
+
+def _class_model(est):
+    """``(means (K, d), full covariances (K, d, d), precision factor)`` of the classes."""
+    state, factor, _ = est._fitted()
+    return state.locations, est._structure().to_full(state), factor
+
+
+def classifier_to_sklearn(est):
+    """:class:`OnlineGaussianClassifier` as QDA (``'per-class'``) or LDA (``'shared'``)."""
+    obj = _lda(est) if est.covariance == "shared" else _qda(est)
+    obj.classes_ = np.array(est.classes_)
+    obj.priors_ = est.priors_
+    return _features(est, obj)
+
+
+def _priors_param(est):
+    return None if est.priors is None else np.asarray(est.priors, dtype=float)
+
+
+def _qda(est):
+    """QDA reads ``means_``, ``rotations_`` (eigenvectors as columns) and ``scalings_``
+    (eigenvalues, in decreasing order, as its own fit sorts them)."""
+    obj = QuadraticDiscriminantAnalysis(priors=_priors_param(est), store_covariance=True)
+    means, covariances, _ = _class_model(est)
+    rotations, scalings = [], []
+    for covariance in covariances:
+        values, vectors = linalg.eigh(covariance)
+        order = np.argsort(values)[::-1]
+        scalings.append(values[order])
+        rotations.append(vectors[:, order])
+    if np.min([s[-1] for s in scalings]) <= 0:
+        raise NoCounterpart(
+            "A class covariance has a non-positive eigenvalue in float64, which "
+            "QuadraticDiscriminantAnalysis cannot score; set a larger reg_covar."
+        )
+    obj.means_, obj.rotations_, obj.scalings_ = np.array(means), rotations, scalings
+    obj.covariance_ = [np.array(c) for c in covariances]
+    return obj
+
+
+def _lda(est):
+    """LDA by its ``'eigen'`` solver, every attribute of which the state gives exactly.
+
+    ``covariance_`` is the pooled within-class covariance, ``coef_`` and
+    ``intercept_`` LDA's linear form (the classifier's own when it has them),
+    and ``scalings_`` the generalized eigenvectors of the between-class scatter
+    (the total covariance of the classes' rows less ``covariance_``) against
+    ``covariance_``, which ``transform`` projects on.
+    """
+    obj = LinearDiscriminantAnalysis(solver="eigen", priors=_priors_param(est))
+    means, covariances, factor = _class_model(est)
+    within = np.array(covariances[0])
+    shares = est.class_count_ / est.class_count_.sum()
+    obj.means_, obj.covariance_ = np.array(means), within
+    obj.xbar_ = shares @ means
+    spread = (means - obj.xbar_) * np.sqrt(shares)[:, None]
+    values, vectors = linalg.eigh(spread.T @ spread, within)  # LDA's (Sb, Sw)
+    obj._max_components = min(len(means) - 1, means.shape[1])
+    ratio = np.sort(values / np.sum(values))[::-1]
+    obj.explained_variance_ratio_ = ratio[: obj._max_components]
+    obj.scalings_ = vectors[:, np.argsort(values)[::-1]]
+    obj._n_features_out = obj._max_components
+    coef, intercept = _linear_form(est, means, factor)
+    obj.coef_, obj.intercept_ = coef, intercept
+    return obj
+
+
+def _linear_form(est, means, factor):
+    """LDA's ``(coef_, intercept_)``: ``means P``, ``-means P means' / 2 + log priors``;
+    for two classes the second's less the first's, shapes (1, d) and (1,)."""
+    if hasattr(est, "coef_") and hasattr(est, "intercept_"):
+        return np.array(est.coef_), np.array(est.intercept_)
+    precision = est._structure().precisions(factor, means.shape[1])[0]
+    coef = means @ precision
+    with np.errstate(divide="ignore"):  # a prior of 0: -inf, as LDA's own
+        intercept = -0.5 * np.einsum("ij,ij->i", coef, means) + np.log(est.priors_)
+    if len(means) == 2:
+        return (coef[1] - coef[0])[None], np.array([intercept[1] - intercept[0]])
+    return coef, intercept
