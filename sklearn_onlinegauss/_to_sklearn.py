@@ -78,7 +78,7 @@ def detector_to_sklearn(est):
     obj.covariance_ = np.array(est.covariance_)
     obj.precision_ = np.array(est.precision_)
     obj.offset_ = float(est.offset_)
-    if est._fit_rows is not None:
+    if hasattr(est, "dist_"):  # after fit only
         obj.dist_, obj.support_ = est.dist_, est.support_
         obj.raw_location_, obj.raw_covariance_ = obj.location_.copy(), obj.covariance_.copy()
         obj.raw_support_, obj.raw_dist_ = obj.support_.copy(), obj.dist_.copy()

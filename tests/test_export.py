@@ -539,3 +539,16 @@ def test_exported_lda_transform_is_the_classifiers_own_projection_where_it_has_o
     ours, theirs = est.transform(X), to_sklearn(est).transform(X)
     signs = np.sign((ours * theirs).sum(axis=0))  # each discriminant is defined up to sign
     _close(theirs * signs, ours, 1e-9)
+
+
+def test_merged_and_loaded_estimators_export(tmp_path):
+    from sklearn_onlinegauss import load_model, merge, save_model
+
+    X = _gaussian(400)
+    parts = [OnlineEllipticEnvelope().fit(part) for part in np.array_split(X, 2)]
+    merged = merge(parts)
+    save_model(parts[0], tmp_path / "detector.npz")
+    for est in (merged, load_model(tmp_path / "detector.npz")):
+        sk = to_sklearn(est)
+        assert not hasattr(sk, "dist_")  # neither keeps fit's rows
+        _close(sk.decision_function(X), est.decision_function(X))
