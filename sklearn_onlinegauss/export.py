@@ -31,18 +31,14 @@ __all__ = ["from_sklearn", "to_sklearn"]
 def to_sklearn(estimator):
     """The fitted scikit-learn counterpart of a fitted online estimator.
 
-    ============================  ==================================================
-    estimator                     returned
-    ============================  ==================================================
-    OnlineGaussian                ``EmpiricalCovariance`` (``ShrunkCovariance``,
-                                  ``LedoitWolf`` or ``OAS`` for its ``shrinkage``)
-    OnlineGaussianClassifier      ``QuadraticDiscriminantAnalysis``
-                                  (``covariance='per-class'``), or
-                                  ``LinearDiscriminantAnalysis(solver='eigen')``
-                                  (``'shared'``)
-    OnlineGaussianMixture         ``GaussianMixture`` of its ``covariance_type``
-    OnlineEllipticEnvelope        ``EllipticEnvelope`` with the same ``offset_``
-    ============================  ==================================================
+    - :class:`OnlineGaussian`: ``EmpiricalCovariance`` (``ShrunkCovariance``,
+      ``LedoitWolf`` or ``OAS`` for its ``shrinkage``);
+    - :class:`OnlineGaussianClassifier`: ``QuadraticDiscriminantAnalysis``
+      (``covariance='per-class'``, any ``covariance_type``), or
+      ``LinearDiscriminantAnalysis(solver='eigen')`` (``'shared'``);
+    - :class:`OnlineGaussianMixture`: ``GaussianMixture`` of its ``covariance_type``;
+    - :class:`OnlineEllipticEnvelope`: ``EllipticEnvelope`` with the same ``offset_``
+      (and, after ``fit``, the same ``dist_`` and ``support_``).
 
     Its fitted attributes are set as its own ``fit`` sets them, from the
     estimator's reads (after ``reg_covar`` and ``shrinkage``), so that its
@@ -140,16 +136,16 @@ def _check_exportable(est):
 def from_sklearn(fitted, n_samples_seen=None, **params):
     """An online estimator that goes on learning from a fitted scikit-learn model.
 
-    ==========================================  ======================================
-    fitted                                      returned
-    ==========================================  ======================================
-    ``EmpiricalCovariance`` (``ShrunkCovariance``,  OnlineGaussian (with their
-    ``OAS``, ``LedoitWolf``, ``MinCovDet``)      ``shrinkage``, un-shrunk)
-    ``QuadraticDiscriminantAnalysis``           OnlineGaussianClassifier('per-class')
-    ``LinearDiscriminantAnalysis``              OnlineGaussianClassifier('shared')
-    ``GaussianMixture``                         OnlineGaussianMixture
-    ``EllipticEnvelope``                        OnlineEllipticEnvelope
-    ==========================================  ======================================
+    - ``EmpiricalCovariance``, ``ShrunkCovariance``, ``OAS``, ``MinCovDet``:
+      :class:`OnlineGaussian` (a shrunk covariance un-shrunk, and the
+      estimator given its ``shrinkage``);
+    - ``QuadraticDiscriminantAnalysis`` (its ``reg_param`` undone):
+      :class:`OnlineGaussianClassifier` with ``covariance='per-class'``;
+    - ``LinearDiscriminantAnalysis``: :class:`OnlineGaussianClassifier` with
+      ``covariance='shared'``;
+    - ``GaussianMixture``: :class:`OnlineGaussianMixture`, past its warm-up;
+    - ``EllipticEnvelope``: :class:`OnlineEllipticEnvelope`, its threshold's
+      histogram that of the ``dist_`` of its fit's rows.
 
     The online state is the one a stream of the prior fit's rows leaves: its
     moments, weighted by the class frequencies or mixing weights, counting as
