@@ -327,7 +327,8 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def _read(self, carry):
         """``(Gaussians, factor)``: the carry's estimate shrunk and regularized."""
         state = self._moments(carry.state) if carry.average is None else carry.average.state
-        state = self._structure().shrink(state, self._intensities(carry))
+        target = getattr(self, "shrinkage_target", "spherical")  # the mixture has only mu I
+        state = self._structure().shrink(state, self._intensities(carry), target)
         return self._structure().regularized(state, self.reg_covar)
 
     def _fitted(self):

@@ -16,8 +16,11 @@ from ._gaussians import Gaussians
 from ._shrinkage import (
     FourthMoments,
     combine_fourth_moments,
+    component_fourth,
+    empty_fourth_moments,
     intensity,
     pool_labelled_fourth_moments,
+    with_component,
 )
 from ._structures import STRUCTURES
 from .exceptions import outside_stacklevel
@@ -63,7 +66,7 @@ class ClassState(NamedTuple):
         """The state of classes that have seen nothing."""
         K, d = len(classes), n_features
         gathers = shrinkage == "ledoit-wolf"
-        fourth = FourthMoments(np.zeros((K, d)), np.zeros(K)) if gathers else None
+        fourth = empty_fourth_moments(d, K) if gathers else None
         return cls(structure.empty(K, d), classes, np.zeros(K), fourth)
 
 
@@ -160,8 +163,9 @@ def class_step(structure, rate, labels):
     return step
 
 
-def class_intensities(kind, state, t, shared):
-    """Each class's shrinkage intensity ``kind`` gives (one for the shared covariance)."""
+def class_intensities(kind, state, t, shared, target="spherical"):
+    """Each class's shrinkage intensity ``kind`` gives toward ``target`` (one for the shared
+    covariance)."""
     if kind == "ledoit-wolf" and state.fourth is None:
         raise ValueError(
             "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
@@ -177,8 +181,9 @@ def class_intensities(kind, state, t, shared):
                 kind,
                 gaussians.covariances[k],
                 n,
-                None if fourth is None else FourthMoments(fourth.m3[k], fourth.m4[k]),
+                None if fourth is None else component_fourth(fourth, k),
                 gaussians.means[k],
+                target,
             )
             for k, n in enumerate(state.counts)
         ]
@@ -211,21 +216,21 @@ def merge_class_states(structure, parts):
 
 def _combine_class_fourth(a, b):
     """Ledoit-Wolf's per-class sums of two class states, pooled class by class."""
-    m3, m4 = a.fourth.m3.copy(), a.fourth.m4.copy()
+    fourth = a.fourth
     wa, wb = a.gaussians.weights, b.gaussians.weights
     for k in np.flatnonzero(wb > 0):
-        if wa[k] == 0:
-            m3[k], m4[k] = b.fourth.m3[k], b.fourth.m4[k]
-            continue
-        one = slice(k, k + 1)
-        m3[k], m4[k] = combine_fourth_moments(
-            FourthMoments(a.fourth.m3[k], a.fourth.m4[k]),
-            Gaussians(*(f[one] for f in a.gaussians)),
-            FourthMoments(b.fourth.m3[k], b.fourth.m4[k]),
-            Gaussians(*(f[one] for f in b.gaussians)),
-            wb[k] / (wa[k] + wb[k]),
-        )
-    return FourthMoments(m3, m4)
+        part = component_fourth(b.fourth, k)
+        if wa[k] > 0:
+            one = slice(k, k + 1)
+            part = combine_fourth_moments(
+                component_fourth(a.fourth, k),
+                Gaussians(*(f[one] for f in a.gaussians)),
+                part,
+                Gaussians(*(f[one] for f in b.gaussians)),
+                wb[k] / (wa[k] + wb[k]),
+            )
+        fourth = with_component(fourth, k, part)
+    return fourth
 
 
 # -- priors ----------------------------------------------------------------------------
@@ -284,16 +289,19 @@ def log_priors_of(priors, seen, classes):
 # -- the estimate of the classes seen --------------------------------------------------
 
 
-def seen_estimate(structure, state, intensities, reg_covar):
+def seen_estimate(structure, state, intensities, reg_covar, target="spherical"):
     """``(Gaussians, factor)`` of the classes of ``state`` seen, shrunk and regularized.
 
-    ``intensities``: a float for every class, or an array of shape (n_classes,).
+    ``intensities``: a float for every class, or an array of shape (n_classes,),
+    toward ``target`` (``'spherical'``: ``mu I``; ``'diag'``: the diagonal).
     A class with no rows has no Gaussian: the estimate has one per class seen.
     """
     seen = state.counts > 0
     gaussians = structure.take(state.gaussians, seen)
     intensities = np.asarray(intensities)
-    gaussians = structure.shrink(gaussians, intensities[seen] if intensities.ndim else intensities)
+    gaussians = structure.shrink(
+        gaussians, intensities[seen] if intensities.ndim else intensities, target
+    )
     return structure.regularized(gaussians, reg_covar)
 
 

@@ -85,7 +85,7 @@ def _types():
 #: Fields a state tuple gained after the first files of this version, by type:
 #: a file without one gets the value that reads it as the version that wrote
 #: it did. Those versions' warm-up counted weight as rows: a unit of 1.
-_ADDED = {"WarmupState": {"unit": 1.0}}
+_ADDED = {"WarmupState": {"unit": 1.0}, "FourthMoments": {"cross3": None, "cross4": None}}
 
 #: Each estimator's ``_state`` types, and how many Gaussians its moments hold (None: any).
 _STATES = {
@@ -518,6 +518,16 @@ def _fourth(f, field, ctx, K=None):
     else:
         _floats(f.m3, (K, ctx.d), f"{field}.m3")
         _floats(f.m4, (K,), f"{field}.m4", non_negative=True)
+    if (f.cross3 is None) != (f.cross4 is None):
+        _refuse(f"{field}.cross3", "cross3 and cross4 come together")
+    if f.cross3 is None:  # files saved before the diagonal target's sums have neither
+        return
+    if K is None:
+        _floats(f.cross3, (ctx.d,), f"{field}.cross3")
+        _count(None, f.cross4, f"{field}.cross4", ctx)
+    else:
+        _floats(f.cross3, (K, ctx.d), f"{field}.cross3")
+        _floats(f.cross4, (K,), f"{field}.cross4", non_negative=True)
 
 
 def _tracked(t, field, ctx):

@@ -1,4 +1,4 @@
-"""Shrinkage of a covariance toward ``mu I``: a fixed intensity, Ledoit-Wolf and OAS.
+"""Shrinkage of a covariance toward ``mu I`` or its diagonal: fixed, Ledoit-Wolf, OAS.
 
 scikit-learn's ``ShrunkCovariance``, ``LedoitWolf`` and ``OAS`` are functions
 of a few sums of the data (:ref:`theory-shrinkage`): the fixed
@@ -8,6 +8,11 @@ from two sums about any fixed point ``r``, kept as weighted means
 (:class:`FourthMoments`):
 
     m3 = mean ||y||^2 y,   m4 = mean ||y||^4,   y = x - r.
+
+The diagonal target (``shrinkage_target='diag'``, :func:`diagonal_shrinkage`)
+needs the same sums without their diagonal, ``cross3`` and ``cross4``
+(:mod:`._cross_moments`), kept apart so that no digit is lost to the spread
+of the variances.
 
 ``r`` is the Gaussian's origin (its first row), so the sums stay exact for
 data far from 0. Fourth powers overflow float64 where squares do not: a row
@@ -20,24 +25,73 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._cross_moments import cross_about, row_cross_sums
+
 __all__ = [
+    "TARGETS",
     "FourthMoments",
     "batch_fourth_moments",
+    "centred_cross_fourth",
     "centred_fourth_moment",
     "combine_fourth_moments",
+    "component_fourth",
+    "diagonal_shrinkage",
+    "empty_fourth_moments",
     "finite_fourth_moments",
     "ledoit_wolf_shrinkage",
     "oas_shrinkage",
     "pool_labelled_fourth_moments",
     "intensity",
+    "with_component",
 ]
+
+#: The targets of shrinkage, by the covariance_type whose estimate each is.
+TARGETS = ("spherical", "diag")
 
 
 class FourthMoments(NamedTuple):
-    """Weighted means about the origin ``r``: ``m3 = mean ||y||^2 y``, ``m4 = mean ||y||^4``."""
+    """Weighted means about the origin ``r``: ``m3 = mean ||y||^2 y``, ``m4 = mean ||y||^4``.
+
+    ``cross3 = mean (||y||^2 - y_j^2) y_j`` and ``cross4 = mean (||y||^4 -
+    sum_j y_j^4)``, each summed without its diagonal (:mod:`._cross_moments`),
+    serve the diagonal target; None in a state saved before they were gathered.
+    """
 
     m3: np.ndarray
     m4: float
+    cross3: np.ndarray = None
+    cross4: float = None
+
+
+def empty_fourth_moments(n_features, n_components=None):
+    """The sums of no rows: of one Gaussian, or of ``n_components`` (arrays with a K axis)."""
+    K = () if n_components is None else (n_components,)
+    d = (*K, n_features)
+    m4 = 0.0 if n_components is None else np.zeros(K)
+    return FourthMoments(np.zeros(d), m4, np.zeros(d), m4 if n_components is None else m4.copy())
+
+
+def component_fourth(fourth, k):
+    """Component ``k``'s :class:`FourthMoments` of the per-component sums ``fourth``."""
+    return FourthMoments(*(None if f is None else f[k] for f in fourth))
+
+
+def with_component(fourth, k, part):
+    """``fourth`` (per component) with component ``k``'s sums replaced by ``part``'s."""
+    fields = []
+    for field, value in zip(fourth, part, strict=True):
+        if field is None or value is None:  # not gathered by one of them: by neither
+            fields.append(None)
+            continue
+        field = field.copy()
+        field[k] = value
+        fields.append(field)
+    return FourthMoments(*fields)
+
+
+def _pooled(old, new, eta):
+    """``old + eta (new - old)``, or None where either was not gathered."""
+    return None if old is None or new is None else old + eta * (new - old)
 
 
 #: Below this total variance the fourth powers ``||y||^4`` (about its square)
@@ -46,10 +100,10 @@ class FourthMoments(NamedTuple):
 SMALLEST_FOURTH_TRACE = 1e-140
 
 
-def finite_fourth_moments(m3, m4):
-    """``FourthMoments(m3, m4)``, or a ValueError if float64 could not hold them."""
+def finite_fourth_moments(m3, m4, cross3=None, cross4=None):
+    """``FourthMoments(...)``, or a ValueError if float64 could not hold them."""
     with np.errstate(over="ignore", invalid="ignore"):
-        finite = np.isfinite(m4).all() and np.isfinite(m3).all()
+        finite = all(f is None or np.isfinite(f).all() for f in (m4, m3, cross4, cross3))
     if not finite:
         raise ValueError(
             "shrinkage='ledoit-wolf' needs the fourth powers of the rows' distances from "
@@ -57,7 +111,7 @@ def finite_fourth_moments(m3, m4):
             "1e77 or more from it): rescale the features (e.g. StandardScaler) or use "
             "shrinkage='oas' or a fixed intensity."
         )
-    return FourthMoments(m3, m4)
+    return FourthMoments(m3, m4, cross3, cross4)
 
 
 def batch_fourth_moments(X, w, origin):
@@ -65,19 +119,21 @@ def batch_fourth_moments(X, w, origin):
     Y = X - origin
     with np.errstate(over="ignore", invalid="ignore"):
         squares = np.einsum("ij,ij->i", Y, Y)
+        cross3, cross4 = row_cross_sums(Y)
         if w is None:
-            return finite_fourth_moments((squares @ Y) / len(X), float(squares @ squares) / len(X))
+            n = len(X)
+            sums = (squares @ Y, float(squares @ squares), cross3.sum(0), float(cross4.sum()))
+            return finite_fourth_moments(*(s / n for s in sums))
         W = w.sum()
         weighted = w * squares
-        return finite_fourth_moments((weighted @ Y) / W, float(weighted @ squares) / W)
+        sums = (weighted @ Y, float(weighted @ squares), w @ cross3, float(w @ cross4))
+        return finite_fourth_moments(*(s / W for s in sums))
 
 
 def pool_fourth_moments(old, new, eta):
     """Pool ``old`` with ``new`` (about the same origin) at rate ``eta``."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return finite_fourth_moments(
-            old.m3 + eta * (new.m3 - old.m3), old.m4 + eta * (new.m4 - old.m4)
-        )
+        return finite_fourth_moments(*(_pooled(a, b, eta) for a, b in zip(old, new, strict=True)))
 
 
 def pool_labelled_fourth_moments(old, X, weights, labels, gaussians):
@@ -94,10 +150,20 @@ def pool_labelled_fourth_moments(old, X, weights, labels, gaussians):
     scale = np.divide(eta, gained, out=np.zeros_like(gained), where=seen)
     with np.errstate(over="ignore", invalid="ignore"):
         squares = np.einsum("ij,ij->i", Y, Y)
-        finite_fourth_moments(squares[:, None] * Y, squares * squares)  # refuse before 0 * inf
-        m3 = old.m3 * (1.0 - eta)[:, None] + scale[:, None] * (weights.T @ (squares[:, None] * Y))
-        m4 = old.m4 * (1.0 - eta) + scale * (weights.T @ (squares * squares))
-        return finite_fourth_moments(m3, m4)
+        rows = (squares[:, None] * Y, squares * squares, *row_cross_sums(Y))
+        finite_fourth_moments(*rows)  # refuse before 0 * inf
+        kept = 1.0 - eta
+        pooled = []
+        for old_sums, row_sums in zip(old, rows, strict=True):
+            if old_sums is None:  # a state saved before these sums were gathered
+                pooled.append(None)
+                continue
+            gathered = weights.T @ row_sums
+            if old_sums.ndim == 1:
+                pooled.append(old_sums * kept + scale * gathered)
+            else:
+                pooled.append(old_sums * kept[:, None] + scale[:, None] * gathered)
+        return finite_fourth_moments(*pooled)
 
 
 def centred_fourth_moment(fourth, mean, covariance):
@@ -116,6 +182,16 @@ def centred_fourth_moment(fourth, mean, covariance):
     )
 
 
+def centred_cross_fourth(fourth, mean, covariance):
+    """``mean sum_{i != j} (x_i - mean_i)^2 (x_j - mean_j)^2`` from the sums about the origin.
+
+    :func:`~._cross_moments.cross_about` at the mean ``c`` (relative to the origin),
+    with ``E[y y'] = S + c c'``.
+    """
+    second = covariance + np.outer(mean, mean)
+    return cross_about(fourth.cross3, fourth.cross4, mean, second, mean)[1]
+
+
 def _shifted(fourth, mean, covariance, s):
     """The moments of ``y + s``, from those of ``y`` (mean ``mean``, covariance ``covariance``)."""
     second = covariance + np.outer(mean, mean)  # E[y y']
@@ -130,7 +206,9 @@ def _shifted(fourth, mean, covariance, s):
         + 2.0 * ss * sq
         + 4.0 * ss * s_mean
     )
-    return FourthMoments(m3, m4)
+    if fourth.cross3 is None:
+        return FourthMoments(m3, m4)
+    return FourthMoments(m3, m4, *cross_about(fourth.cross3, fourth.cross4, mean, second, -s))
 
 
 def combine_fourth_moments(a, a_state, b, b_state, eta):
@@ -145,6 +223,16 @@ def combine_fourth_moments(a, a_state, b, b_state, eta):
     return pool_fourth_moments(a, finite_fourth_moments(*shifted), eta)
 
 
+def _refuse_underflow(covariance):
+    if 0 < np.trace(covariance) < SMALLEST_FOURTH_TRACE:
+        raise ValueError(
+            "shrinkage='ledoit-wolf' needs the fourth powers of the rows' distances from "
+            "their mean, and these underflow float64 for data this small (a total variance "
+            f"of {np.trace(covariance):.3g}, below {SMALLEST_FOURTH_TRACE:g}): rescale the "
+            "features (e.g. StandardScaler) or use shrinkage='oas' or a fixed intensity."
+        )
+
+
 def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
     """``sklearn.covariance.ledoit_wolf_shrinkage`` from the sums.
 
@@ -156,13 +244,7 @@ def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
     d = len(covariance)
     if d == 1:
         return 0.0
-    if 0 < np.trace(covariance) < SMALLEST_FOURTH_TRACE:
-        raise ValueError(
-            "shrinkage='ledoit-wolf' needs the fourth powers of the rows' distances from "
-            "their mean, and these underflow float64 for data this small (a total variance "
-            f"of {np.trace(covariance):.3g}, below {SMALLEST_FOURTH_TRACE:g}): rescale the "
-            "features (e.g. StandardScaler) or use shrinkage='oas' or a fixed intensity."
-        )
+    _refuse_underflow(covariance)
     trace = np.trace(covariance)
     mu = trace / d
     frobenius = float(np.sum(covariance**2))
@@ -170,6 +252,25 @@ def ledoit_wolf_shrinkage(covariance, n_samples, fourth_moment):
     delta = (frobenius - 2.0 * mu * trace + d * mu**2) / d
     beta = min(beta, delta)
     return 0.0 if beta == 0 else float(beta / delta)
+
+
+def diagonal_shrinkage(covariance, n_samples, cross_fourth):
+    """Ledoit-Wolf's intensity toward ``diag(S)``: the variances kept, the correlations shrunk.
+
+    ``sum_{i != j} Var(s_ij) / sum_{i != j} s_ij^2``, each ``Var(s_ij)``
+    estimated as Ledoit-Wolf's are, ``(mean z_i^2 z_j^2 - s_ij^2) / n``
+    (:ref:`theory-diagonal-target`); clipped to ``[0, 1]``, 0 for a
+    diagonal ``S``. ``cross_fourth`` is ``sum_{i != j} mean z_i^2 z_j^2``
+    (:func:`centred_cross_fourth`).
+    """
+    if len(covariance) == 1:
+        return 0.0
+    _refuse_underflow(covariance)
+    squares = covariance**2
+    np.fill_diagonal(squares, 0.0)  # summed without the variances: no cancellation
+    off_diagonal = float(np.sum(squares))
+    beta = min(max((cross_fourth - off_diagonal) / n_samples, 0.0), off_diagonal)
+    return 0.0 if beta == 0 else float(beta / off_diagonal)
 
 
 def oas_shrinkage(covariance, n_samples):
@@ -193,12 +294,13 @@ def oas_shrinkage(covariance, n_samples):
     return 1.0 if den == 0 else float(min(num / den, 1.0))
 
 
-def intensity(kind, covariance, n_samples, fourth=None, mean=None):
+def intensity(kind, covariance, n_samples, fourth=None, mean=None, target="spherical"):
     """The shrinkage intensity ``kind`` gives a ``(d, d)`` covariance of ``n_samples`` rows.
 
     ``'oas'``: :func:`oas_shrinkage`; ``'ledoit-wolf'``: :func:`ledoit_wolf_shrinkage`
-    from the gathered ``fourth`` moments about the component's origin and its
-    ``mean`` relative to it; a number: itself. No rows: 0.
+    (``target='spherical'``) or :func:`diagonal_shrinkage` (``'diag'``) from the
+    gathered ``fourth`` moments about the component's origin and its ``mean``
+    relative to it; a number: itself. No rows: 0.
     """
     if not isinstance(kind, str):
         return float(kind)
@@ -206,5 +308,14 @@ def intensity(kind, covariance, n_samples, fourth=None, mean=None):
         return 0.0
     if kind == "oas":
         return oas_shrinkage(covariance, n_samples)
-    centred = centred_fourth_moment(fourth, mean, covariance)
-    return ledoit_wolf_shrinkage(covariance, n_samples, centred)
+    if target == "spherical":
+        centred = centred_fourth_moment(fourth, mean, covariance)
+        return ledoit_wolf_shrinkage(covariance, n_samples, centred)
+    if fourth.cross3 is None:
+        raise ValueError(
+            "shrinkage_target='diag' with shrinkage='ledoit-wolf' needs each feature's "
+            "fourth moment, which this estimator's learned state (saved by an earlier "
+            "version) does not hold: refit it, or use shrinkage_target='spherical'."
+        )
+    cross = centred_cross_fourth(fourth, mean, covariance)
+    return diagonal_shrinkage(covariance, n_samples, cross)

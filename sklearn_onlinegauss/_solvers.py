@@ -18,7 +18,12 @@ from ._gaussians import Gaussians, batch_moments, step_toward
 from ._linalg import cholesky_lower, solve_lower
 from ._optimizers import OPTIMIZERS, SGD
 from ._parametrizations import PARAMETRIZATIONS
-from ._shrinkage import FourthMoments, batch_fourth_moments, pool_fourth_moments
+from ._shrinkage import (
+    FourthMoments,
+    batch_fourth_moments,
+    empty_fourth_moments,
+    pool_fourth_moments,
+)
 from ._structures import STRUCTURES
 
 __all__ = [
@@ -81,7 +86,7 @@ class Natural:
         gaussians = self.structure.empty(1, n_features)
         if not self.fourth_moments:
             return gaussians
-        return TrackedState(gaussians, FourthMoments(np.zeros(n_features), 0.0))
+        return TrackedState(gaussians, empty_fourth_moments(n_features))
 
     def step(self, state, X, w, t, rate):
         weights, retain = rate.pooling(t, w, len(X))

@@ -171,16 +171,19 @@ class Structure:
         K, d = n_components, n_features
         return int(self._n_covariance_parameters(K, d) + K * d + K - 1)
 
-    def shrink(self, state, intensities):
-        """Each covariance toward its mean variance: ``(1 - s_k) S_k + s_k mu_k I``.
+    def shrink(self, state, intensities, target="spherical"):
+        """Each covariance toward its target: ``(1 - s_k) S_k + s_k T_k``.
 
         ``intensities``: one per component, shape (K,), or one for all. The
-        target is :class:`~sklearn.covariance.ShrunkCovariance`'s.
+        ``'spherical'`` target ``T_k = mu_k I`` (``mu_k`` the mean variance) is
+        :class:`~sklearn.covariance.ShrunkCovariance`'s;
+        ``'diag'`` is ``diag(S_k)``: the variances kept, the covariances
+        multiplied by ``1 - s_k``.
         """
         s = np.broadcast_to(np.asarray(intensities, dtype=float), state.weights.shape)
         if not s.any():
             return state
-        return state._replace(covariances=self._shrunk(state.covariances, s))
+        return state._replace(covariances=self._shrunk(state.covariances, s, target))
 
     def normalizers(self, factor, n_features):
         """``d log 2 pi + log det Sigma_k`` per component, shape (K,)."""

@@ -116,7 +116,9 @@ class Diag(Structure):
         return n_components * n_features
 
     @staticmethod
-    def _shrunk(variances, s):
+    def _shrunk(variances, s, target="spherical"):
+        if target == "diag":
+            return variances  # diagonal already: its own target
         return (1.0 - s)[:, None] * variances + (
             s[:, None] * variances.mean(axis=1, keepdims=True)
         )
@@ -181,8 +183,8 @@ class Spherical(Diag):
         return n_components
 
     @staticmethod
-    def _shrunk(variances, s):
-        return variances  # one variance: its own mean
+    def _shrunk(variances, s, target="spherical"):
+        return variances  # one variance: its own mean and its own diagonal
 
     @staticmethod
     def _magnitudes(state):

@@ -112,11 +112,15 @@ class Full(Structure):
         return n_components * n_features * (n_features + 1) / 2
 
     @staticmethod
-    def _shrunk(covariances, s):
+    def _shrunk(covariances, s, target="spherical"):
         d = covariances.shape[-1]
-        mu = np.trace(covariances, axis1=-2, axis2=-1) / d
         shrunk = (1.0 - s)[:, None, None] * covariances
-        shrunk.reshape(len(shrunk), d * d)[:, :: d + 1] += (s * mu)[:, None]
+        diagonals = shrunk.reshape(len(shrunk), d * d)[:, :: d + 1]
+        if target == "diag":  # the variances kept, the covariances shrunk
+            diagonals[...] = covariances.reshape(len(shrunk), d * d)[:, :: d + 1]
+            return shrunk
+        mu = np.trace(covariances, axis1=-2, axis2=-1) / d
+        diagonals += (s * mu)[:, None]
         return shrunk
 
     # -- scikit-learn's shapes (GaussianMixture's covariances_ and precisions_)

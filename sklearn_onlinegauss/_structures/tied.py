@@ -150,12 +150,14 @@ class Tied(Full):
     def _n_covariance_parameters(n_components, n_features):
         return n_features * (n_features + 1) / 2
 
-    def shrink(self, state, intensities):
-        """The shared covariance toward its mean variance (one intensity: the first)."""
+    def shrink(self, state, intensities, target="spherical"):
+        """The shared covariance toward its mean variance or its diagonal (``target``; one
+        intensity: the first)."""
         s = float(np.ravel(intensities)[0])
         if s == 0:
             return state
-        return state._replace(covariances=self._shrunk(state.covariances[None], np.array([s]))[0])
+        shrunk = self._shrunk(state.covariances[None], np.array([s]), target)
+        return state._replace(covariances=shrunk[0])
 
     def sklearn_precisions(self, factor, n_features):
         return self.precisions(factor, n_features)[0]
