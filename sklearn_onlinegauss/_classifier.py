@@ -6,7 +6,7 @@ from sklearn.base import ClassifierMixin
 from . import _classes as per_class
 from ._base import StreamingEstimator
 from ._compat import StrOptions
-from ._density import DENSITY_CONSTRAINTS
+from ._density import DENSITY_CONSTRAINTS, check_target
 from ._merge import merged_like
 from ._streaming import Carry, cached_read, call_lock, check_fitted
 from ._structures import SHARED, STRUCTURES
@@ -48,8 +48,13 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
     reg_covar : float, default=1e-6
         What a covariance gets where its data do not determine it.
     shrinkage : {'ledoit-wolf', 'oas'} or float in [0, 1], default=None
-        Of each covariance toward its mean variance: an intensity, or LedoitWolf's / OAS's
-        on each class's rows (user guide).
+        Of each covariance toward `shrinkage_target`: an intensity, or LedoitWolf's /
+        OAS's on each class's rows (user guide).
+    shrinkage_target : {'spherical', 'diag'}, default='spherical'
+        ``mu I`` (``mu`` the mean variance), or the diagonal of the estimate (each
+        variance kept, the correlations shrunk; not with ``'oas'``). ``mu I`` hurts
+        when the variances differ, as raw features' do (user guide: "Shrinkage: which
+        target").
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it.
 
@@ -95,7 +100,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         name: _OWN_CONSTRAINTS.get(name) or DENSITY_CONSTRAINTS[name]
         for name in (
             *("covariance", "covariance_type", "learning_rate", "eta0", "power_t"),
-            *("priors", "reg_covar", "shrinkage", "batch_size"),
+            *("priors", "reg_covar", "shrinkage", "shrinkage_target", "batch_size"),
         )
     }
     _structural_params = ("covariance", "covariance_type")
@@ -113,6 +118,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         priors=None,
         reg_covar=1e-6,
         shrinkage=None,
+        shrinkage_target="spherical",
         batch_size="auto",
     ):
         self.covariance = covariance
@@ -123,6 +129,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         self.priors = priors
         self.reg_covar = reg_covar
         self.shrinkage = shrinkage
+        self.shrinkage_target = shrinkage_target
         self.batch_size = batch_size
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -157,6 +164,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         per_class.check_class_settings(
             self.covariance, self.covariance_type, self.shrinkage, self.learning_rate
         )
+        check_target(self.shrinkage, self.shrinkage_target)
         super()._check_settings()
 
     def _structure(self):
@@ -188,7 +196,8 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         if not isinstance(self.shrinkage, str):
             return super()._intensities(carry)
         shared = self.covariance == "shared"
-        return per_class.class_intensities(self.shrinkage, carry.state, carry.t, shared)
+        target = self.shrinkage_target
+        return per_class.class_intensities(self.shrinkage, carry.state, carry.t, shared, target)
 
     def _merge_problem(self, other):
         return None if np.array_equal(self.classes_, other.classes_) else "has other classes"
@@ -228,7 +237,9 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
     def _read(self, carry):
         """The Gaussians of the classes seen, shrunk and regularized: no made-up one."""
         intensities = self._intensities(carry)
-        return per_class.seen_estimate(self._structure(), carry.state, intensities, self.reg_covar)
+        return per_class.seen_estimate(
+            self._structure(), carry.state, intensities, self.reg_covar, self.shrinkage_target
+        )
 
     @property
     def means_(self):

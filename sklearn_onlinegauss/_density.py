@@ -11,7 +11,7 @@ from ._averaging import averaging_start
 from ._compat import Hidden, Interval, InvalidParameterError, StrOptions
 from ._parametrizations import PARAMETRIZATIONS
 from ._schedules import SCHEDULES
-from ._shrinkage import centred_fourth_moment, ledoit_wolf_shrinkage, oas_shrinkage
+from ._shrinkage import TARGETS, intensity
 from ._solvers import SOLVERS, TrackedState
 from ._structures import PER_COMPONENT
 from .exceptions import outside_stacklevel
@@ -20,6 +20,7 @@ __all__ = [
     "DENSITY_CONSTRAINTS",
     "SHRUNK_MESSAGE",
     "check_shrinkage",
+    "check_target",
     "data_driven_intensity",
     "warn_deprecated",
 ]
@@ -55,6 +56,7 @@ DENSITY_CONSTRAINTS = {
     "warm_start": ["boolean"],
     "reg_covar": [Interval(Real, 0, None, closed="left")],
     "shrinkage": [None, StrOptions({"ledoit-wolf", "oas"}), Interval(Real, 0, 1, closed="both")],
+    "shrinkage_target": [StrOptions(set(TARGETS))],
     "beta_1": [Interval(Real, 0, 1, closed="left")],
     "beta_2": [Interval(Real, 0, 1, closed="left")],
     "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -62,10 +64,21 @@ DENSITY_CONSTRAINTS = {
 }
 
 
+def check_target(shrinkage, target):
+    """Refuse OAS toward the diagonal: its intensity is derived for ``mu I`` only."""
+    if shrinkage == "oas" and target != "spherical":
+        raise InvalidParameterError(
+            f"shrinkage='oas' shrinks toward mu I (OAS's intensity is derived for that "
+            f"target only), not shrinkage_target={target!r}: use shrinkage='ledoit-wolf' "
+            "(Ledoit-Wolf's intensity for the diagonal) or a fixed intensity."
+        )
+
+
 def check_shrinkage(density):
     """Refuse a data-driven ``shrinkage`` where the state is not the running MLE."""
     if not isinstance(density.shrinkage, str):
         return
+    check_target(density.shrinkage, density.shrinkage_target)
     needed = {
         "solver": (density.solver, "natural"),
         "learning_rate": (density.learning_rate, "optimal"),
@@ -82,21 +95,21 @@ def check_shrinkage(density):
         )
 
 
-def data_driven_intensity(kind, state, gaussians, t):
-    """OAS's or Ledoit-Wolf's intensity for the running MLE ``gaussians`` of weight ``t``.
+def data_driven_intensity(kind, state, gaussians, t, target="spherical"):
+    """OAS's or Ledoit-Wolf's intensity toward ``target`` for the running MLE ``gaussians``
+    of weight ``t``.
 
     ``state``: the solver's state, which holds Ledoit-Wolf's sums when gathered.
     """
     covariance = gaussians.covariances[0]
     if kind == "oas":
-        return oas_shrinkage(covariance, t)
+        return intensity(kind, covariance, t)
     if not isinstance(state, TrackedState):
         raise ValueError(
             "shrinkage='ledoit-wolf' needs sums gathered while fitting, and this "
             "estimator was fitted without it: refit with shrinkage='ledoit-wolf' set."
         )
-    fourth = centred_fourth_moment(state.fourth, gaussians.means[0], covariance)
-    return ledoit_wolf_shrinkage(covariance, t, fourth)
+    return intensity(kind, covariance, t, state.fourth, gaussians.means[0], target)
 
 
 def warn_deprecated(density):

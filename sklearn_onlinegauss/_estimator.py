@@ -81,8 +81,15 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         What the estimate gets, when read, where the data do not determine it
         (user guide: "Regularization and shrinkage").
     shrinkage : {'ledoit-wolf', 'oas'} or float, default=None
-        Toward ``mu I``: a fixed intensity, or LedoitWolf's / OAS's of all the
-        data seen, for any chunking (with the default solver and schedule).
+        Toward `shrinkage_target`: a fixed intensity, or LedoitWolf's / OAS's of
+        all the data seen, for any chunking (with the default solver and
+        schedule).
+    shrinkage_target : {'spherical', 'diag'}, default='spherical'
+        What `shrinkage` pulls toward: ``mu I`` (``mu`` the mean variance, as
+        :class:`~sklearn.covariance.LedoitWolf`), or the diagonal of the
+        estimate (each variance kept, the correlations shrunk; ``'oas'`` is
+        for ``mu I`` only). ``mu I`` hurts when the variances differ, as raw
+        features' do (user guide: "Shrinkage: which target").
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's constants.
     verbose : int, default=0
@@ -145,6 +152,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         warm_start=False,
         reg_covar=1e-6,
         shrinkage=None,
+        shrinkage_target="spherical",
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -167,6 +175,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         self.warm_start = warm_start
         self.reg_covar = reg_covar
         self.shrinkage = shrinkage
+        self.shrinkage_target = shrinkage_target
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -252,7 +261,8 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
             return super()._intensities(carry)
         check_shrinkage(self)
         moments = self._moments(carry.state)
-        return data_driven_intensity(self.shrinkage, carry.state, moments, carry.t)
+        target = self.shrinkage_target
+        return data_driven_intensity(self.shrinkage, carry.state, moments, carry.t, target)
 
     @classmethod
     def _merged(cls, parts):
