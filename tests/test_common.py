@@ -44,6 +44,16 @@ REGISTRY = [
     ("classifier", lambda: OnlineGaussianClassifier(), True),
     ("classifier-shared", lambda: OnlineGaussianClassifier(covariance="shared"), True),
     ("classifier-ledoit-wolf", lambda: OnlineGaussianClassifier(shrinkage="ledoit-wolf"), True),
+    (
+        "gaussian-ledoit-wolf-diag",
+        lambda: OnlineGaussian(shrinkage="ledoit-wolf", shrinkage_target="diag"),
+        False,
+    ),
+    (
+        "classifier-ledoit-wolf-diag",
+        lambda: OnlineGaussianClassifier(shrinkage="ledoit-wolf", shrinkage_target="diag"),
+        True,
+    ),
     ("mixture-default", lambda: OnlineGaussianMixture(), False),
     ("mixture", lambda: OnlineGaussianMixture(n_components=2, random_state=0), False),
     (
@@ -663,7 +673,11 @@ WEIGHT_SCALES = [1e-3, 1 / 300, 7.0]
 #: rows (scikit-learn's meaning of sample_weight; user guide, "Mini-batches and weights"):
 #: the Ledoit-Wolf intensity takes the total weight as n. Repeated rows are checked for them
 #: by scikit-learn's check_sample_weight_equivalence above.
-_COUNTS_ROWS = {"classifier-ledoit-wolf"}
+_COUNTS_ROWS = {
+    "classifier-ledoit-wolf",
+    "gaussian-ledoit-wolf-diag",
+    "classifier-ledoit-wolf-diag",
+}
 
 
 def _weight_scale_cases():
