@@ -53,8 +53,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
     shrinkage_target : {'spherical', 'diag'}, default='spherical'
         ``mu I`` (``mu`` the mean variance), or the diagonal of the estimate (each
         variance kept, the correlations shrunk; not with ``'oas'``). ``mu I`` hurts
-        when the variances differ, as raw features' do (user guide: "Shrinkage: which
-        target").
+        when the variances differ, as raw features' do (:ref:`shrinkage-target`).
     batch_size : int or 'auto', default='auto'
         Rows per step; the estimate does not depend on it.
 

@@ -89,7 +89,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         :class:`~sklearn.covariance.LedoitWolf`), or the diagonal of the
         estimate (each variance kept, the correlations shrunk; ``'oas'`` is
         for ``mu I`` only). ``mu I`` hurts when the variances differ, as raw
-        features' do (user guide: "Shrinkage: which target").
+        features' do (:ref:`shrinkage-target`).
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's constants.
     verbose : int, default=0
