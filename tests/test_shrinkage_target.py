@@ -218,3 +218,27 @@ def test_the_kl_table_of_the_shrinkage_page():
         else:
             assert diag[3] > 1.5 * mle[3]
             assert equal["mu I (ledoit-wolf)"][3] > 1.5 * mle[3]
+
+
+def test_model_files_keep_the_sums_of_both_targets(tmp_path):
+    from sklearn_onlinegauss import load_model, save_model
+
+    X, y = load_wine(return_X_y=True)
+    for est in (OnlineGaussian(**DIAG).fit(X), OnlineGaussianClassifier(**DIAG).fit(X, y)):
+        save_model(est, tmp_path / "model.npz")
+        loaded = load_model(tmp_path / "model.npz")
+        name = "covariance_" if isinstance(est, OnlineGaussian) else "covariances_"
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name))
+        loaded.set_params(shrinkage_target="spherical")
+        np.testing.assert_array_equal(
+            getattr(loaded, name), getattr(est.set_params(shrinkage_target="spherical"), name)
+        )
+    # A file of a state without the diagonal's sums (saved before them) loads; its diagonal
+    # target asks for a refit.
+    est = OnlineGaussian(shrinkage="ledoit-wolf").fit(X)
+    est._state = est._state._replace(fourth=FourthMoments(*est._state.fourth[:2]))
+    save_model(est, tmp_path / "old.npz")
+    old = load_model(tmp_path / "old.npz")
+    np.testing.assert_array_equal(old.covariance_, est.covariance_)
+    with pytest.raises(ValueError, match="refit"):
+        _ = old.set_params(shrinkage_target="diag").covariance_
