@@ -112,7 +112,8 @@ def labels_of(classes, y):
             "every label must be of the classes' type."
         ) from None
     index[index >= len(classes)] = 0
-    unknown = classes[index] != y
+    # numpy < 1.25 compares arrays of str and int as one False/True (and warns): broadcast it.
+    unknown = np.broadcast_to(classes[index] != y, np.shape(y))
     if unknown.any():
         raise ValueError(
             f"y has labels not in classes ({y[unknown][:3]!r}); pass every class of the "

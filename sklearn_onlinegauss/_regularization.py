@@ -119,8 +119,11 @@ def _fill_undetermined(magnitudes, covariance, reg_covar):
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
     # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
-    with lapack_threads_for(4 * len(correlation) ** 3):
-        eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
+    if len(correlation):
+        with lapack_threads_for(4 * len(correlation) ** 3):
+            eigenvalues, eigenvectors = eigh(correlation, check_finite=False)
+    else:  # every feature constant (scipy < 1.14's eigh refuses an empty matrix)
+        eigenvalues, eigenvectors = np.empty(0), np.empty((0, 0))
     undetermined = eigenvalues < d * _ROUNDING
     if not undetermined.any() and not constant.any():
         return covariance
