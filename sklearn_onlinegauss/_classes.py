@@ -13,6 +13,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._compat import InvalidParameterError
 from ._gaussians import Gaussians
+from ._linalg import solve_lower
 from ._shrinkage import (
     FourthMoments,
     combine_fourth_moments,
@@ -27,6 +28,7 @@ from .exceptions import outside_stacklevel
 
 __all__ = [
     "ClassState",
+    "Discriminants",
     "LinearForm",
     "PosteriorReads",
     "QuadraticForm",
@@ -37,6 +39,8 @@ __all__ = [
     "class_labels",
     "class_step",
     "finite_joint",
+    "lda_coefficients",
+    "linear_map",
     "labels_of",
     "log_posteriors",
     "log_priors_of",
@@ -386,6 +390,93 @@ class LinearForm(NamedTuple):
         """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant."""
         with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
             return (X - self.centre) @ self.coef.T + self.intercept
+
+
+def lda_coefficients(fitted, seen, log_priors):
+    """LinearDiscriminantAnalysis's ``(coef_, intercept_)`` of a shared covariance.
+
+    ``fitted``: the ``(Gaussians, factor, normalizers)`` of the classes seen;
+    ``log_priors`` of every class (-inf: not seen or of prior 0). Each class's
+    ``coef`` is ``precision @ mean`` (zeros for one not seen), its intercept
+    ``-mean' precision mean / 2 + log prior``; two classes give one row, the
+    second's less the first's, as LDA's.
+    """
+    state, factor, _ = fitted
+    locations = state.locations
+    coef = np.zeros((len(seen), locations.shape[1]))
+    L = factor[0]
+    coef[seen] = solve_lower(L, solve_lower(L, locations.T), trans=True).T
+    intercept = np.full(len(seen), -np.inf)
+    intercept[seen] = -0.5 * np.einsum("ij,ij->i", coef[seen], locations) + log_priors[seen]
+    if len(seen) == 2:
+        return (coef[1] - coef[0])[None], np.array([intercept[1] - intercept[0]])
+    return coef, intercept
+
+
+class Discriminants(NamedTuple):
+    """LDA's discriminant directions of a shared covariance, and their shares of variance."""
+
+    scalings: np.ndarray  # (d, min(n_classes - 1, d)): the directions, as columns
+    ratios: np.ndarray  # (min(n_classes - 1, d),): shares of the between-class variance
+
+    @classmethod
+    def of(cls, fitted, n_classes):
+        """The discriminants of ``fitted`` (the classes seen) among ``n_classes`` classes.
+
+        The generalized eigenvectors of the between-class scatter ``B`` (of the
+        class means, weighted by the classes' weights) against the shared
+        covariance ``W = L L'``, as ``eigh(B, W)`` of LDA's ``'eigen'`` solver:
+        by the SVD of ``L^-1 M'`` (``B = M' M``), which forms neither ``B`` nor
+        the total covariance it is the difference of. Each column has
+        ``s' W s = 1``, in decreasing order of eigenvalue; its sign makes its
+        largest entry (the first, of ties) positive.
+        """
+        state, factor, _ = fitted
+        locations, L = state.locations, factor[0]
+        d = locations.shape[1]
+        weights = state.weights / state.weights.sum()
+        spread = (locations - weights @ locations) * np.sqrt(weights)[:, None]
+        m = min(n_classes - 1, d)
+        whitened = solve_lower(L, spread.T)  # (d, classes seen)
+        # Full U only when the classes seen span fewer directions than asked for:
+        # the others, of eigenvalue 0, are any orthonormal completion.
+        U, S, _ = np.linalg.svd(whitened, full_matrices=m > min(whitened.shape))
+        scalings = solve_lower(L, U[:, :m], trans=True)
+        largest = scalings[np.argmax(np.abs(scalings), axis=0), np.arange(m)]
+        scalings *= np.where(largest < 0, -1.0, 1.0)
+        values = np.zeros(m)
+        values[: min(m, len(S))] = S[:m] ** 2
+        total = np.sum(S**2)
+        ratios = values / total if total > 0 else values  # no between-class variance: 0
+        return cls(scalings, ratios)
+
+
+def linear_map(X, W, b):
+    """``X @ W + b``, with no NaN where float64 overflows.
+
+    A column whose ``b`` is infinite is ``b`` (a class of prior 0 has log
+    posterior -inf wherever the row). A row whose values overflow (an
+    infinite sum or ``inf - inf``) is computed as ``s`` times the row, then
+    divided by ``s`` (``s = 2**-64k``, the first that is finite): ``+-inf``
+    where the value is beyond float64, by the sign of the linear form.
+    """
+    b = np.broadcast_to(np.asarray(b, dtype=float), (W.shape[1],))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = X @ W + b
+    infinite = ~np.isfinite(b)
+    out[:, infinite] = b[infinite]
+    finite = ~infinite
+    for i in np.flatnonzero(~np.isfinite(out[:, finite]).all(axis=1)):
+        s = 1.0
+        while True:
+            s *= 2.0**-64
+            with np.errstate(over="ignore", invalid="ignore"):
+                near = (X[i] * s) @ W[:, finite]
+            if np.isfinite(near).all():  # as s -> 0 the row is 0, which maps finitely
+                break
+        with np.errstate(over="ignore"):
+            out[i, finite] = near / s + b[finite]
+    return out
 
 
 def finite_joint(joint_at, X, centre):

@@ -157,39 +157,25 @@ def _qda(est):
 def _lda(est):
     """LDA by its ``'eigen'`` solver, every attribute of which the state gives exactly.
 
-    ``covariance_`` is the pooled within-class covariance, ``coef_`` and
-    ``intercept_`` LDA's linear form (the classifier's own when it has them),
-    and ``scalings_`` the generalized eigenvectors of the between-class scatter
-    (the total covariance of the classes' rows less ``covariance_``) against
-    ``covariance_``, which ``transform`` projects on.
+    ``covariance_`` is the pooled within-class covariance; ``coef_``,
+    ``intercept_``, ``scalings_`` and ``explained_variance_ratio_`` are the
+    classifier's own (LDA's linear form; the discriminants, the generalized
+    eigenvectors of the between-class scatter against ``covariance_``, with
+    the classifier's signs), so that ``transform`` projects as the
+    classifier's does. ``scalings_`` has the ``min(n_classes - 1, n_features)``
+    columns ``transform`` can use, not the ``n_features`` of LDA's own fit
+    (the others are of eigenvalue 0).
     """
-    obj = LinearDiscriminantAnalysis(solver="eigen", priors=_priors_param(est))
-    means, covariances, factor = _class_model(est)
-    within = np.array(covariances[0])
+    obj = LinearDiscriminantAnalysis(
+        solver="eigen", priors=_priors_param(est), n_components=est.n_components
+    )
+    means, covariances, _ = _class_model(est)
     shares = est.class_count_ / est.class_count_.sum()
-    obj.means_, obj.covariance_ = np.array(means), within
+    obj.means_, obj.covariance_ = np.array(means), np.array(covariances[0])
     obj.xbar_ = shares @ means
-    spread = (means - obj.xbar_) * np.sqrt(shares)[:, None]
-    values, vectors = linalg.eigh(spread.T @ spread, within)  # LDA's (Sb, Sw)
-    obj._max_components = min(len(means) - 1, means.shape[1])
-    ratio = np.sort(values / np.sum(values))[::-1]
-    obj.explained_variance_ratio_ = ratio[: obj._max_components]
-    obj.scalings_ = vectors[:, np.argsort(values)[::-1]]
+    obj.coef_, obj.intercept_ = est.coef_, est.intercept_
+    obj.scalings_ = est.scalings_
+    obj.explained_variance_ratio_ = est.explained_variance_ratio_
+    obj._max_components = len(obj.explained_variance_ratio_)
     obj._n_features_out = obj._max_components
-    coef, intercept = _linear_form(est, means, factor)
-    obj.coef_, obj.intercept_ = coef, intercept
     return obj
-
-
-def _linear_form(est, means, factor):
-    """LDA's ``(coef_, intercept_)``: ``means P``, ``-means P means' / 2 + log priors``;
-    for two classes the second's less the first's, shapes (1, d) and (1,)."""
-    if hasattr(est, "coef_") and hasattr(est, "intercept_"):
-        return np.array(est.coef_), np.array(est.intercept_)
-    precision = est._structure().precisions(factor, means.shape[1])[0]
-    coef = means @ precision
-    with np.errstate(divide="ignore"):  # a prior of 0: -inf, as LDA's own
-        intercept = -0.5 * np.einsum("ij,ij->i", coef, means) + np.log(est.priors_)
-    if len(means) == 2:
-        return (coef[1] - coef[0])[None], np.array([intercept[1] - intercept[0]])
-    return coef, intercept

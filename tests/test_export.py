@@ -141,7 +141,9 @@ def test_exported_qda_and_lda_equal_their_own_fit_on_the_same_data():
     own = LDA(solver="eigen").fit(X, y)
     for name in ("coef_", "intercept_", "covariance_", "means_", "explained_variance_ratio_"):
         _close(getattr(lda, name), getattr(own, name), 1e-9)
-    _close(lda.transform(X), own.transform(X), 1e-9)  # LDA's discriminant projection
+    # LDA's discriminant projection, each discriminant up to its sign (LAPACK's, in own).
+    ours, theirs = lda.transform(X), own.transform(X)
+    _close(ours * np.sign((ours * theirs).sum(axis=0)), theirs, 1e-9)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
@@ -531,14 +533,18 @@ def test_the_documented_onnx_one_liner_runs():
     assert np.mean(np.ravel(labels) == est.predict(X)) > 0.99
 
 
-def test_exported_lda_transform_is_the_classifiers_own_projection_where_it_has_one():
+@pytest.mark.parametrize("n_components", [None, 1])
+def test_exported_lda_transform_is_the_classifiers_own_projection(n_components):
     X, y = _iris()
-    est = OnlineGaussianClassifier(covariance="shared").fit(X, y)
-    if not hasattr(est, "transform"):
-        pytest.skip("the classifier has no transform")
-    ours, theirs = est.transform(X), to_sklearn(est).transform(X)
-    signs = np.sign((ours * theirs).sum(axis=0))  # each discriminant is defined up to sign
-    _close(theirs * signs, ours, 1e-9)
+    est = OnlineGaussianClassifier(covariance="shared", n_components=n_components).fit(X, y)
+    sk = to_sklearn(est)
+    # The same discriminants, signs included: the export carries the classifier's.
+    np.testing.assert_array_equal(sk.scalings_, est.scalings_)
+    _close(sk.transform(X), est.transform(X))
+    _close(sk.explained_variance_ratio_, est.explained_variance_ratio_)
+    assert sk.transform(X).shape == (len(X), n_components or 2)
+    np.testing.assert_array_equal(sk.coef_, est.coef_)
+    np.testing.assert_array_equal(sk.intercept_, est.intercept_)
 
 
 def test_merged_and_loaded_estimators_export(tmp_path):
