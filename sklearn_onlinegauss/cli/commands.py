@@ -231,6 +231,7 @@ def _print_fit(args, kind, est, reader, interrupted):
         **({"target": reader.target_label} if kind == kinds.CLASSIFIER else {}),
         "n_samples_seen": int(est.n_samples_seen_),
         "n_rows_skipped": reader.n_skipped,
+        "rows_skipped": reader.skipped,
         "interrupted": interrupted,
         **learned,
         "params": kinds.params(est),
@@ -244,6 +245,9 @@ def _print_fit(args, kind, est, reader, interrupted):
         + (f" ({_rows(reader.n_skipped)} invalid, skipped)" if reader.n_skipped else "")
         + (f"; model saved to {args.output}" if args.output else "; not saved (no --output)")
     )
+    if reader.n_skipped:
+        more = reader.n_skipped - len(reader.skipped)
+        print("skipped:", "; ".join(reader.skipped) + (f"; ... and {more} more" if more else ""))
     print("features:", listed(reader.labels))
     if kind == kinds.CLASSIFIER:
         counts = zip(est.classes_, est.class_count_, strict=True)

@@ -13,7 +13,9 @@ EXIT_INTERRUPTED = commands.EXIT_INTERRUPTED
 EXIT_BROKEN_PIPE = 141
 
 _FILES = (
-    ".npy, .csv or .tsv file (also .gz, .bz2 or .xz compressed), or - for CSV on standard input"
+    "a .csv or .tsv file (also .gz, .bz2, .xz, .zst or .lz4 compressed), a .parquet file, a "
+    ".feather or .arrow file, a directory of Parquet files, an .npy array, or - for CSV on "
+    "standard input"
 )
 #: The end of every --help: what the exit status says.
 _EXIT_STATUS = """exit status:
@@ -197,8 +199,10 @@ def _fit_parser(sub):
     fit.add_argument(
         "--skip-invalid",
         action="store_true",
-        help="skip and count rows with NaN or infinite values (or no label) instead of "
-        "refusing the file",
+        help="skip invalid rows instead of refusing the file at the first (an empty field "
+        "or missing value, a line of the wrong number of fields, text in a column of numbers, "
+        "a NaN or infinite value, no label); the summary says how many, and where the first "
+        "were",
     )
     fit.add_argument(
         "--output",

@@ -1,25 +1,28 @@
-"""Read a file too big for memory as a stream of float64 chunks, with line-numbered errors."""
+"""Read a file too big for memory as a stream of float64 chunks, with line-numbered errors.
 
-import bz2
-import csv
-import gzip
-import itertools
-import lzma
-import sys
+:class:`ChunkReader` picks a reader by the path: CSV or TSV text (also
+compressed, or on standard input; :mod:`.text`), Parquet or Feather/Arrow IPC
+(a file, or a directory of them; :mod:`.columnar`), or a ``.npy`` array
+(memory-mapped). Each yields :class:`Piece` objects: rows with their line or
+row numbers, and why each bad one is bad; the reader here refuses or skips
+the bad rows, and cuts the rest into chunks of ``chunk_size`` rows.
+"""
+
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ChunkReader", "DataError", "UsageError", "listed"]
+__all__ = ["ChunkReader", "DataError", "Piece", "UsageError", "listed"]
 
-#: Compressed files, by extension, opened as streams.
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
-#: Text read to guess the delimiter.
-_SAMPLE = 64 * 1024
-#: Bytes read at a time from a text file.
-_BLOCK = 64 * 1024
 #: Names shown of a long list of columns in a message, before "... and N more".
 _SHOWN = 10
+#: Invalid rows named in the summary of a fit (each with its line and why).
+SKIPPED_SHOWN = 5
+_PARQUET = (".parquet", ".pq", ".parq")
+_ARROW = (".feather", ".arrow", ".ipc", ".arrows")
+#: The first bytes of the binary formats read, whatever a file's name.
+_MAGIC = {b"PAR1": "parquet", b"ARROW1": "arrow", b"\x93NUMPY": "npy"}
 
 
 class DataError(ValueError):
@@ -42,32 +45,56 @@ def listed(names, limit=_SHOWN):
     return ", ".join(names[:limit]) + f", ... and {len(names) - limit} more"
 
 
-class ChunkReader:
-    """Iterate over a ``.npy``, ``.csv`` or ``.tsv`` file (or CSV on stdin) in chunks.
+class Piece(NamedTuple):
+    """Rows as a reader gives them, bad ones included.
 
-    A ``.npy`` file is memory-mapped; a text file (also ``.gz``, ``.bz2`` or
-    ``.xz`` compressed) is parsed line by line, so neither is ever loaded
-    whole.
+    ``X`` (float64, NaN where a value could not be read; None when only the
+    labels are read) and ``y`` (None without a target) have a row per entry
+    of ``pos``, the rows' line (``unit='line'``) or row numbers in the file
+    ``name``. ``bad`` lists ``(number, why)`` of the bad rows, sorted; rows of
+    the file that are not rows of ``X`` at all (a line of the wrong number of
+    fields) are in ``bad`` only.
+    """
+
+    X: object
+    y: object
+    pos: np.ndarray
+    bad: list
+    name: str
+    unit: str = "line"
+
+
+class ChunkReader:
+    """Iterate over a CSV, TSV, Parquet, Feather or ``.npy`` file (or CSV on stdin) in chunks.
+
+    No file is ever loaded whole: a ``.npy`` file is memory-mapped, the
+    others are streamed through pyarrow's readers (a text file, also
+    ``.gz``, ``.bz2``, ``.xz``, ``.zst`` or ``.lz4`` compressed, in blocks of
+    lines; a Parquet file by row groups, of the columns used only).
 
     Parameters
     ----------
     path : str
-        File path, or ``'-'`` for CSV on standard input.
+        File path, a directory of Parquet or Feather files, or ``'-'`` for
+        CSV on standard input.
     chunk_size : int
         Rows per chunk.
     columns : list of str or None
         Columns to keep: names from the header, or 0-based indices.
     skip_invalid : bool
-        Skip (and count in ``n_skipped``) rows with NaN or infinite values
-        instead of refusing the file.
+        Skip (and count in ``n_skipped``) invalid rows instead of refusing
+        the file at the first: an empty field or a missing value, a line of
+        the wrong number of fields, text in a column of numbers, a NaN or
+        infinite value, a row without a label.
     delimiter : str or None
         Field delimiter of a text file; None: a tab for ``.tsv``, else
         guessed from the first 64 kB of a file, or the first line of
         standard input (``guessed_delimiter`` says what was guessed when it
         is not a comma).
     header : {'auto', 'yes', 'no'}
-        Whether the first row names the columns. ``'auto'``: if no field of
-        it is a number; a first row that mixes numbers and names is refused.
+        Whether the first row of a text file names the columns. ``'auto'``:
+        if no field of it is a number; a first row that mixes numbers and
+        names is refused. Parquet and Feather columns always have names.
     names : list of str or None
         Columns to take by name, in this order (the features of a model):
         the header must have them all.
@@ -76,9 +103,9 @@ class ChunkReader:
         header, or a 0-based index (negative: from the end, ``'-1'`` the
         last). The features are then ``columns``, or every other column.
         With a target, iterating gives ``(X, y)`` pairs: ``y`` the labels as
-        text (stripped) from a text file, as float64 from a ``.npy`` file; a
-        row without a label (an empty field, NaN) is invalid like a row with
-        a NaN feature.
+        text (stripped) from a text file, as float64 from a column of
+        numbers; a row without a label (an empty field, NaN) is invalid like
+        a row with a NaN feature.
 
     Attributes
     ----------
@@ -90,6 +117,8 @@ class ChunkReader:
         The target column, for display: its name, or its 0-based index.
     n_skipped : int
         Rows skipped so far.
+    skipped : list of str
+        The first ``SKIPPED_SHOWN`` rows skipped: where each is and why.
     guessed_delimiter : str or None
         The delimiter guessed, when it was guessed and is not a comma.
     """
@@ -117,12 +146,15 @@ class ChunkReader:
         self.labels = []
         self.target_label = None
         self._target_index = None
+        self._feature_index = None
         self.n_skipped = 0
+        self.skipped = []
         self.guessed_delimiter = None
-        if path != "-" and not Path(path).is_file():
+        if path != "-" and not (Path(path).is_file() or Path(path).is_dir()):
             raise DataError(f"{path}: no such file")
         self.name = "<stdin>" if path == "-" else str(path)
         self.suffixes = [] if path == "-" else [s.lower() for s in Path(path).suffixes]
+        self.format = _format(path, self.suffixes)
 
     def __iter__(self):
         for X, y in self._chunks():
@@ -143,168 +175,63 @@ class ChunkReader:
 
     def _chunks(self, labels_only=False):
         """``(X, y)`` chunks (``y`` None without a target; ``X`` None if ``labels_only``)."""
-        if self.suffixes[-1:] == [".npy"]:
-            yield from self._npy_chunks(labels_only)
+        if self.format == "npy":
+            from .npy import pieces
+        elif self.format == "text":
+            from .text import pieces
         else:
-            yield from self._text_chunks(labels_only)
+            from .columnar import pieces
+        chunks = _Rechunk(self.chunk_size)
+        for piece in pieces(self, labels_only):
+            X, y, error = self._screen(piece, labels_only)
+            yield from chunks.push(X, y)
+            if error is not None:  # the chunks before the bad row's are fitted
+                raise error
+        yield from chunks.rest()
 
-    # -- .npy -------------------------------------------------------------------
-
-    def _npy_chunks(self, labels_only):
-        try:
-            data = np.load(self.path, mmap_mode="r", allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"{self.path}: not a readable .npy array ({exc})") from None
-        if not isinstance(data, np.ndarray):  # np.load opened an .npz archive
-            data.close()
-            raise DataError(
-                f"{self.path}: an .npz archive of arrays, not one .npy array; save the "
-                "array with np.save, or give the archive's array as its own file"
+    def _screen(self, piece, labels_only):
+        """``(X, y, error)``: the good rows of ``piece``; without ``skip_invalid``, only
+        those before the first bad row, and a DataError that names it."""
+        X, y, pos, bad, name, unit = piece
+        bad = list(bad)
+        if not labels_only and len(pos):
+            bad = sorted(bad + self._not_finite(X, y, pos, {p for p, _ in bad}))
+        if not bad:
+            return X, y, None
+        if not self.skip_invalid:
+            first, why = bad[0]
+            keep = pos < first
+            error = DataError(
+                f"{name}, {unit} {first}: {why} (use --skip-invalid to skip such rows)"
             )
-        if data.ndim != 2 or data.dtype.kind not in "fiub":
-            raise DataError(
-                f"{self.path}: expected a 2-D numeric array, got shape {data.shape} of "
-                f"dtype {data.dtype}"
-            )
-        if data.shape[0] == 0:
-            raise DataError(f"{self.path}: the array has no rows")
-        if data.shape[1] == 0:
-            raise DataError(f"{self.path}: the array has no columns")
-        index = self._select(None, data.shape[1])
-        t = self._target_index
-        for start in range(0, data.shape[0], self.chunk_size):
-            rows = data[start : start + self.chunk_size]
-            y = None if t is None else np.asarray(rows[:, t], dtype=np.float64)
-            if labels_only:
-                yield None, y
-                continue
-            chunk = np.asarray(rows if index is None else rows[:, index], dtype=np.float64)
-            yield self._finite(chunk, np.arange(start, start + len(chunk)) + 1, "row", y)
+            return _rows(X, keep), _rows(y, keep), error
+        if not labels_only:  # the fit's own pass counts them
+            self.n_skipped += len(bad)
+            where = f"{unit} " if name == self.name else f"{name}, {unit} "
+            room = SKIPPED_SHOWN - len(self.skipped)
+            self.skipped += [f"{where}{p} ({why})" for p, why in bad[:room]]
+        keep = ~np.isin(pos, [p for p, _ in bad])
+        return _rows(X, keep), _rows(y, keep), None
 
-    # -- CSV / TSV ----------------------------------------------------------------
-
-    def _text_chunks(self, labels_only):
-        if self.path == "-":
-            raw, close = sys.stdin.buffer, False
+    def _not_finite(self, X, y, pos, known):
+        """``(number, why)`` of the rows with a NaN or infinite value, or without a label."""
+        bad = ~np.isfinite(X).all(axis=1)
+        if y is not None:
+            unlabelled = ~np.isfinite(y) if y.dtype.kind == "f" else y == ""
         else:
-            opener = _OPENERS.get(self.suffixes[-1] if self.suffixes else "", open)
-            raw, close = opener(self.path, "rb"), True
-        try:
-            lines = self._lines_with_delimiter(self._decoded(raw))
-            yield from self._parse(csv.reader(lines, delimiter=self.delimiter), labels_only)
-        except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged compressed file
-            raise DataError(f"{self.name}: cannot be read ({exc})") from None
-        finally:
-            if close:
-                raw.close()
-
-    def _decoded(self, raw):
-        """The lines of a binary stream as text, decoded one by one so errors have a line."""
-        for number, line in enumerate(_lines(raw), start=1):
-            try:
-                # utf-8-sig: a byte-order mark (as Excel writes) is not part of the data.
-                yield line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                bad = line[exc.start : exc.start + 1]
-                raise DataError(
-                    f"{self.name}, line {number}: not UTF-8 text (byte {bad!r}); convert "
-                    "it first, e.g. iconv -f latin1 -t utf-8 for a Latin-1 file"
-                ) from None
-
-    def _lines_with_delimiter(self, lines):
-        """The lines, once the delimiter is known (guessed from a sample if need be)."""
-        if self.delimiter is not None:
-            return lines
-        inner = [s for s in self.suffixes if s not in _OPENERS]
-        if inner[-1:] == [".tsv"]:
-            self.delimiter = "\t"
-            return lines
-        # Standard input may be a live stream: guess from its first line alone
-        # rather than wait for 64 kB. A file gives more to go on.
-        sample, size = [], 0
-        for line in lines:
-            sample.append(line)
-            size += len(line)
-            if self.path == "-" or size >= _SAMPLE:
-                break
-        try:
-            self.delimiter = csv.Sniffer().sniff("".join(sample), delimiters=",;\t|").delimiter
-        except csv.Error:
-            self.delimiter = ","
-        if self.delimiter != ",":
-            self.guessed_delimiter = self.delimiter
-        return itertools.chain(sample, lines)
-
-    def _parse(self, reader, labels_only):
-        try:
-            yield from self._rows(reader, labels_only)
-        except csv.Error as exc:  # a NUL byte, a field over csv's limit: not a CSV file
-            raise DataError(
-                f"{self.name}, line {reader.line_num}: not readable as CSV ({exc})"
-            ) from None
-
-    def _rows(self, reader, labels_only):
-        width, index, rows, lines, targets = None, None, [], [], []
-        for row in reader:
-            if not row or all(not field.strip() for field in row):
-                continue
-            if width is None:
-                width = len(row)
-                if self._is_header(row, reader.line_num):
-                    index = self._select([field.strip() for field in row], width)
-                    continue
-                index = self._select(None, width)
-            if len(row) != width:
-                raise DataError(
-                    f"{self.name}, line {reader.line_num}: expected {width} fields, "
-                    f"found {len(row)}"
+            unlabelled = np.zeros(len(pos), bool)
+        found = []
+        for row in np.flatnonzero(bad | unlabelled):
+            if int(pos[row]) not in known:
+                why = (
+                    "NaN or infinite value"
+                    if bad[row]
+                    else f"no label in the target column {self.target_label!r}"
                 )
-            if self._target_index is not None:
-                targets.append(row[self._target_index].strip())
-            if not labels_only:
-                rows.append(row if index is None else [row[i] for i in index])
-            lines.append(reader.line_num)
-            if len(lines) == self.chunk_size:
-                yield self._convert(rows, lines, targets, labels_only)
-                rows, lines, targets = [], [], []
-        if lines:
-            yield self._convert(rows, lines, targets, labels_only)
-        elif width is None:
-            raise DataError(f"{self.name}: the file is empty")
+                found.append((int(pos[row]), why))
+        return found
 
-    def _is_header(self, row, line):
-        if self.header != "auto":
-            return self.header == "yes"
-        numbers = [field for field in row if _is_number(field)]
-        if len(numbers) == len(row):
-            return False
-        if numbers:
-            text = next(field for field in row if not _is_number(field))
-            raise DataError(
-                f"{self.name}, line {line}: the first row mixes numbers and names (e.g. "
-                f"{numbers[0].strip()!r} and {text.strip()!r}): name every column if it "
-                "is a header, fix the value if it is data, or say which with --header "
-                "yes or --header no"
-            )
-        return True
-
-    def _convert(self, rows, lines, targets, labels_only):
-        y = None if self._target_index is None else np.array(targets, dtype=str)
-        if labels_only:
-            return None, y
-        try:
-            chunk = np.array(rows, dtype=np.float64)
-        except ValueError:
-            for row, line in zip(rows, lines, strict=True):
-                for field in row:
-                    if not _is_number(field):
-                        raise DataError(
-                            f"{self.name}, line {line}: non-numeric value {field!r}"
-                        ) from None
-            raise
-        return self._finite(chunk, np.asarray(lines), "line", y)
-
-    # -- shared -------------------------------------------------------------------
+    # -- the columns ----------------------------------------------------------------
 
     def _select(self, header, width):
         """Column indices to keep (None: all); sets ``feature_names`` and ``labels``.
@@ -393,50 +320,64 @@ class ChunkReader:
         self.target_label = header[index] if header is not None else str(index)
         return index
 
-    def _finite(self, chunk, positions, unit, y=None):
-        """``(chunk, y)`` without their invalid rows (or an error on the first)."""
-        bad = ~np.isfinite(chunk).all(axis=1)
-        unlabelled = np.zeros(len(chunk), bool)
-        if y is not None:
-            unlabelled = ~np.isfinite(y) if y.dtype.kind == "f" else y == ""
-        if not (bad.any() or unlabelled.any()):
-            return chunk, y
-        if not self.skip_invalid:
-            first = np.flatnonzero(bad | unlabelled)[0]
-            what = (
-                "NaN or infinite value"
-                if bad[first]
-                else f"no label in the target column {self.target_label!r}"
-            )
-            raise DataError(
-                f"{self.name}, {unit} {positions[first]}: {what} "
-                "(use --skip-invalid to skip such rows)"
-            )
-        keep = ~(bad | unlabelled)
-        self.n_skipped += int((~keep).sum())
-        return chunk[keep], None if y is None else y[keep]
+
+def _format(path, suffixes):
+    """Which reader reads ``path``: 'text', 'npy', 'parquet', 'arrow' or 'directory'."""
+    if path == "-":
+        return "text"
+    if Path(path).is_dir():
+        return "directory"
+    last = suffixes[-1] if suffixes else ""
+    if last == ".npy":
+        return "npy"
+    if last in _PARQUET:
+        return "parquet"
+    if last in _ARROW:
+        return "arrow"
+    try:  # a binary file under another name: its first bytes say what it is
+        with open(path, "rb") as file:
+            start = file.read(len(max(_MAGIC, key=len)))
+    except OSError:
+        return "text"  # (the text reader says why it cannot be read)
+    return next((kind for magic, kind in _MAGIC.items() if start.startswith(magic)), "text")
 
 
-def _lines(raw):
-    """The lines of a binary stream, each ending in ``\\n``, whatever ended them in the file.
-
-    ``\\n`` (Unix), ``\\r\\n`` (Windows) or a lone ``\\r`` (old Mac OS); read as it
-    comes (``read1``), so that a line of a live stream is not held back for more.
-    """
-    pending = b""
-    while block := raw.read1(_BLOCK):
-        lines = (pending + block).splitlines(keepends=True)
-        # A last line without \n may go on in the next block (after \r: maybe \n).
-        pending = b"" if lines[-1].endswith(b"\n") else lines.pop()
-        for line in lines:
-            yield line.rstrip(b"\r\n") + b"\n"
-    if pending:
-        yield pending.rstrip(b"\r\n") + b"\n"
+def _rows(values, keep):
+    return None if values is None else values[keep]
 
 
-def _is_number(field):
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
+class _Rechunk:
+    """Rows pushed in pieces of any size, given back in chunks of ``size`` rows."""
+
+    def __init__(self, size):
+        self.size, self.parts, self.count = size, [], 0
+
+    def push(self, X, y):
+        n = len(X) if X is not None else 0 if y is None else len(y)
+        if not n:
+            return
+        self.parts.append((X, y))
+        self.count += n
+        if self.count < self.size:
+            return
+        X, y = self._joined()
+        full = self.count - self.count % self.size
+        for start in range(0, full, self.size):
+            chunk = slice(start, start + self.size)
+            yield _rows(X, chunk), _rows(y, chunk)
+        rest = slice(full, None)
+        self.parts = [(_rows(X, rest), _rows(y, rest))] if full < self.count else []
+        self.count -= full
+
+    def rest(self):
+        if self.count:
+            yield self._joined()
+
+    def _joined(self):
+        if len(self.parts) == 1:
+            return self.parts[0]
+        X, y = zip(*self.parts, strict=True)
+        return (
+            None if X[0] is None else np.concatenate(X),
+            None if y[0] is None else np.concatenate(y),
+        )
