@@ -8,6 +8,7 @@ weights of a batch (:meth:`_step`), its reads, how two states combine (:meth:`_m
 """
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -181,15 +182,17 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         """Passes until the stopping rule or ``max_iter``: ``(carry, curve, converged)``."""
         exact = self._one_pass_is_exact()
         stop, curve = self._stopping_rule(*rows_and_unit(X, w)), []
+        epoch_score = self._epoch_scorer(X, w, own and exact)
         for epoch in range(1, 2 if exact else self.max_iter + 1):
             carry = carry if epoch == 1 else self._next_epoch(carry)
             shuffle = getattr(self, "shuffle", True) and not exact
             order = rng.permutation(len(X)) if shuffle else None
             carry, score = self._learn(carry, X, y, w, order, rng, stop.eta0)
-            curve.append(self._epoch_score(carry, X, w, score, own and exact))
+            read = functools.cache(functools.partial(self._read, carry))  # once an epoch
+            curve.append(epoch_score(carry, score, read))
             if getattr(self, "verbose", 0):
                 print(f"-- Epoch {epoch}, {self._curve_label}: {curve[-1]:.6g}{stop.note()}")
-            if exact or stop(curve, carry):
+            if exact or stop(curve, carry, read):
                 break
         else:  # max_iter epochs (all that tol=None asks for)
             stop.converged, stop.message = (
@@ -207,10 +210,12 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     #: The fitted attribute holding the curve of ``fit``'s epochs, and what it is.
     _curve_name, _curve_label = "loss_curve_", "loss"
 
-    def _epoch_score(self, carry, X, w, score, own):
-        """What an epoch adds to the curve (its pass's score by default); ``own``: the
-        carry's state is the moments of ``X`` alone (one exact pass from nothing)."""
-        return score
+    def _epoch_scorer(self, X, w, own):
+        """What each of ``fit``'s epochs over ``X`` adds to the curve, as a function of the
+        epoch's carry, its pass's score and ``read()`` (``self._read(carry)``, computed
+        once an epoch): the pass's score by default. ``own``: the carry's state will be
+        the moments of ``X`` alone (one exact pass from nothing)."""
+        return lambda carry, score, read: score
 
     def _stopping_rule(self, n_rows, unit):
         """The rule that ends ``fit``'s epochs: ``n_rows`` rows of weight ``unit`` each."""

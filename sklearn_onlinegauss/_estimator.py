@@ -14,7 +14,7 @@ from ._density import (
     data_driven_intensity,
     warn_deprecated,
 )
-from ._gaussians import scoring_rows
+from ._gaussians import batch_moments, scoring_rows
 from ._merge import combine_densities, merged_like
 from ._solvers import make_solver
 from ._streaming import Carry, check_fitted
@@ -242,14 +242,25 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         weight = 1.0 if w is None else float(w[0])
         return Carry(state, None, carry.t + weight, carry.n_seen + 1, carry.n_shrunk), None
 
-    def _epoch_score(self, carry, X, w, score, own):
-        state, factor = self._read(carry)
-        if own:  # the state is X's own moments: the loss without a pass over X
-            return float(
-                -self._structure().expected_log_density(factor, self._moments(carry.state))[0]
-            )
-        log_density = self._structure().log_density(state, factor, X)[:, 0]
-        return float(-np.average(log_density, weights=w))
+    def _epoch_scorer(self, X, w, own):
+        """The loss of each epoch: minus the mean log-density of ``X`` under its estimate,
+        from ``X``'s moments (one pass, before the epochs) instead of a pass an epoch:
+        ``-1/2 (d log 2 pi + log det Sigma + tr(Sigma^-1 C) + (m - mu)' Sigma^-1 (m - mu))``
+        for ``X``'s mean ``m`` and covariance ``C``."""
+        structure = self._structure()
+        if own:  # the state is X's own moments
+            data, mean = None, None
+        else:
+            _, mean, covariance = batch_moments(X, w)
+            data = structure.from_full(mean[None], covariance[None])
+
+        def loss(carry, score, read):
+            state, factor = read()
+            spread = structure.expected_log_density(factor, data or self._moments(carry.state))
+            off = 0.0 if own else structure.mahalanobis(state, factor, mean[None])[0, 0]
+            return float(0.5 * off - spread[0])
+
+        return loss
 
     def _committed(self, carry, start, converged):
         self.n_steps_shrunk_ = carry.n_shrunk

@@ -118,6 +118,12 @@ def _fill_undetermined(magnitudes, covariance, reg_covar):
     varying = ~constant
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
+    if constant.any() and (not len(correlation) or _clearly_determined(correlation) is not None):
+        # Only constant features: the other features' test is _determined_factor's.
+        filled = np.zeros_like(covariance)
+        filled[np.ix_(varying, varying)] = covariance[np.ix_(varying, varying)]
+        filled[constant, constant] = reg_covar
+        return filled
     # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
     if len(correlation):
         with lapack_threads_for(4 * len(correlation) ** 3):
@@ -148,16 +154,21 @@ def _determined_factor(magnitudes, covariance):
     of the covariance settles both the test and the factor (a read used to
     take two, and the index gathers of the correlation).
     """
-    variances = covariance.diagonal()
-    if numerically_constant(variances, magnitudes).any():
+    if numerically_constant(covariance.diagonal(), magnitudes).any():
         return None
+    return _clearly_determined(covariance)
+
+
+def _clearly_determined(covariance):
+    """The Cholesky factor of ``covariance`` if every pivot of its correlation is at least
+    ``_CLEARLY_DETERMINED``, else None (no feature of it may be constant)."""
     try:
         L = cholesky_lower(covariance)
     except LinAlgError:
         return None
     with np.errstate(invalid="ignore", divide="ignore"):
-        if not np.min(L.diagonal() ** 2 / variances) >= _CLEARLY_DETERMINED:  # NaN: no
-            return None
+        if not np.min(L.diagonal() ** 2 / covariance.diagonal()) >= _CLEARLY_DETERMINED:
+            return None  # NaN: no
     return L
 
 

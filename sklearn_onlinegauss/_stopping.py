@@ -98,9 +98,9 @@ class Settled:
     def note(self):
         return self._last
 
-    def _reading(self, carry):
+    def _reading(self, carry, read):
         est = self.estimator
-        state, _ = est._read(carry)
+        state, _ = read()
         try:
             factors = [cholesky_lower(c) for c in est._structure().to_full(state)]
         except LinAlgError:  # not numerically positive definite: no distance, not settled
@@ -138,11 +138,13 @@ class Settled:
         )
         return 2.0 * per_component * spread
 
-    def __call__(self, curve, carry):
+    def __call__(self, curve, carry, read):
+        """After an epoch: True to stop. ``read()`` is ``estimator._read(carry)``."""
         est = self.estimator
         t_before = self.history[-1][0] if self.history else 0.0
         weight = carry.t - t_before
-        self.history.append((carry.t, self._reading(carry), self._log_retention(t_before, weight)))
+        reading = self._reading(carry, read)
+        self.history.append((carry.t, reading, self._log_retention(t_before, weight)))
         if est.tol is None or len(self.history) < 2:
             return False
         log_kept, back = 0.0, len(self.history) - 1

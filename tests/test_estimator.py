@@ -122,6 +122,22 @@ def test_sample_has_the_fitted_moments():
         est.sample(0)
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_each_epochs_loss_is_the_mean_log_density_of_the_rows(covariance_type, weighted):
+    # fit's loss comes from the rows' moments, not a pass an epoch: the same number
+    # (docs/theory.rst: the mean log-density is a function of the mean and covariance).
+    rng = np.random.default_rng(3)
+    X = 1e3 + rng.normal(size=(300, 4)) * [1.0, 10.0, 100.0, 0.1]
+    w = rng.uniform(0, 3, size=300) if weighted else None
+    params = dict(covariance_type=covariance_type, random_state=0, tol=None)
+    for max_iter in (1, 3):
+        est = OnlineGaussian(learning_rate="constant", eta0=0.02, max_iter=max_iter, **params)
+        est.fit(X, sample_weight=w)
+        expected = -np.average(est.score_samples(X), weights=w)
+        assert est.loss_curve_[-1] == pytest.approx(expected, rel=1e-12)
+
+
 def test_fit_stops_once_settled_and_warns_when_max_iter_cannot_settle_it():
     # A small constant rate takes several epochs to settle (user guide, "When fit stops").
     X = _data()
