@@ -23,7 +23,7 @@ from ._shrinkage import (
     pool_labelled_fourth_moments,
     with_component,
 )
-from ._structures import STRUCTURES
+from ._structures import SHARED, STRUCTURES
 from .exceptions import outside_stacklevel
 
 __all__ = [
@@ -72,6 +72,41 @@ class ClassState(NamedTuple):
         gathers = shrinkage == "ledoit-wolf"
         fourth = empty_fourth_moments(d, K) if gathers else None
         return cls(structure.empty(K, d), classes, np.zeros(K), fourth)
+
+    def with_classes(self, structure, classes):
+        """This state among more ``classes`` (sorted, a superset): the new ones have seen nothing.
+
+        Each class keeps its Gaussian, count and sums; a class of weight 0 takes part
+        in no step and no read, so the state continues as if the new classes had been
+        there from the start. A shared covariance (``SHARED``'s) is kept whole.
+        """
+        where = np.searchsorted(classes, self.classes)
+        if not np.array_equal(np.asarray(classes)[where], self.classes):
+            raise ValueError(f"{classes!r} does not hold every class of {self.classes!r}.")
+        shrinkage = None if self.fourth is None else "ledoit-wolf"
+        empty = ClassState.empty(structure, classes, self.gaussians.means.shape[1], shrinkage)
+
+        def put(new, old):  # an array with a class axis: the old rows at their new places
+            if old is None:
+                return None
+            new = new.copy()
+            new[where] = old
+            return new
+
+        old, new = self.gaussians, empty.gaussians
+        shared = structure is SHARED
+        covariances = old.covariances if shared else put(new.covariances, old.covariances)
+        gaussians = Gaussians(
+            put(new.weights, old.weights),
+            put(new.origins, old.origins),
+            put(new.means, old.means),
+            covariances,
+        )
+        fourth = None
+        if self.fourth is not None:
+            pairs = zip(empty.fourth, self.fourth, strict=True)
+            fourth = FourthMoments(*(put(n, o) for n, o in pairs))
+        return ClassState(gaussians, classes, put(empty.counts, self.counts), fourth)
 
 
 class Labels(NamedTuple):
