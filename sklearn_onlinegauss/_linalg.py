@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 import numpy as np
 from scipy.linalg import LinAlgError
 from scipy.linalg.blas import dtrsm
-from scipy.linalg.lapack import dpotrf
+from scipy.linalg.lapack import dpotrf, dtrtri
 
 from ._threads import UNTHREADED_WORK, lapack_threads_for, numpy_blas_path
 
@@ -24,6 +24,7 @@ __all__ = [
     "blend_scatter",
     "cholesky_lower",
     "eigvalsh",
+    "lower_inverse",
     "mirror_lower",
     "solve_lower",
 ]
@@ -66,6 +67,19 @@ def _trsm(L, B, trans):
     else:
         X = dtrsm(1.0, L, matrix, lower=1, trans_a=int(trans))
     return X if B.ndim == 2 else X[:, 0]
+
+
+def lower_inverse(L):
+    """``L^-1`` of a lower-triangular ``L`` (LAPACK's ``dtrtri``), or None if it is singular.
+
+    Above the diagonal it keeps ``L``'s entries (zeros, for a Cholesky factor).
+    Computing it costs a third of ``d**3`` flops; a product with it then costs
+    what the solve would, at the speed of a matrix product, which small
+    triangular solves do not reach.
+    """
+    with lapack_threads_for(len(L) ** 3 // 3):
+        inverse, info = dtrtri(L, lower=1)
+    return None if info != 0 else inverse
 
 
 def cholesky_lower(A):

@@ -1,35 +1,85 @@
 """``'full'``: one ``(d, d)`` covariance per component."""
 
+import weakref
+
 import numpy as np
 from scipy.linalg import cho_solve
 
 from .._gaussians import Gaussians, pool, scoring_rows, step_toward
-from .._linalg import solve_lower
+from .._linalg import lower_inverse, solve_lower
 from .._regularization import (
     cholesky,
     component_magnitudes,
     regularized_matrix,
 )
-from .._threads import lapack_threads_for
+from .._threads import lapack_threads_for, scoring_threads_for
 from ._base import Structure, checked_shape, checked_spd, start_of
 
 __all__ = ["Full"]
 
 
-def _matrix_mahalanobis(X, origin, mean, chol, out):
-    """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows."""
-    rows = scoring_rows(len(mean))
+#: The whitening matrices of the factors in use: ``id(factor) -> (weakref, matrices)``.
+_WHITENINGS = {}
+
+
+def whitenings(factor, n_rows):
+    """``L_k^-T`` of each lower factor ``L_k`` of ``factor`` (K, d, d), C-ordered, or None.
+
+    ``(x - mu) @ W_k`` is ``L_k^-1 (x - mu)``: a matrix product, which runs
+    faster than the triangular solve it replaces at small and moderate ``d``
+    (``benchmarks/family_reads.py``), and rounds as well (both are backward
+    stable, of error bounded by the factor's condition). Computed once per factor
+    array, by identity (a read's factor is kept with its state and never
+    changed in place), and kept while that array lives. None (solve instead)
+    where a call of ``n_rows`` rows would not repay the inverses (fewer rows than
+    features, and none computed yet), or where a factor is singular.
+    """
+    key = id(factor)
+    entry = _WHITENINGS.get(key)
+    if entry is not None and entry[0]() is factor:
+        return entry[1]
+    if n_rows < factor.shape[-1]:
+        return None
+    inverses = [lower_inverse(L) for L in factor]
+    if any(inverse is None for inverse in inverses):
+        return None
+    matrices = np.array([inverse.T for inverse in inverses])
+
+    def forget(ref, key=key):
+        if _WHITENINGS.get(key, (None,))[0] is ref:
+            del _WHITENINGS[key]
+
+    _WHITENINGS[key] = (weakref.ref(factor, forget), matrices)
+    return matrices
+
+
+def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None):
+    """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows.
+
+    ``whitening``: ``L^-T`` (:func:`whitenings`), to multiply by instead of solving.
+    """
+    d = len(mean)
+    rows = scoring_rows(d)
     if len(X) <= rows:  # one block: a one-row read skips the loop's slicing
         R = X - origin
         R -= mean
-        Z = solve_lower(chol, R.T)
-        return np.einsum("ij,ij->j", Z, Z, out=out)
-    work = len(X) * len(mean) ** 2  # a long call keeps scipy's threads for every block
+        if whitening is None:
+            Z = solve_lower(chol, R.T)
+            return np.einsum("ij,ij->j", Z, Z, out=out)
+        with scoring_threads_for(len(X), d):
+            Z = R @ whitening
+        return np.einsum("ij,ij->i", Z, Z, out=out)
+    work = len(X) * d**2  # a long call keeps scipy's threads for every block
     for start in range(0, len(X), rows):
         R = X[start : start + rows] - origin
         R -= mean
-        Z = solve_lower(chol, R.T, call_work=work)
-        np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
+        if whitening is None:
+            Z = solve_lower(chol, R.T, call_work=work)
+            np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
+            continue
+        with scoring_threads_for(len(R), d):
+            Z = R @ whitening
+        np.einsum("ij,ij->i", Z, Z, out=out[start : start + rows])
     return out
 
 
@@ -87,8 +137,10 @@ class Full(Structure):
 
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
+        whitening = whitenings(factor, len(X))
         for k in range(len(state.means)):
-            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k])
+            W = None if whitening is None else whitening[k]
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k], W)
         return out.T
 
     def _trace_solve(self, factor, raw):

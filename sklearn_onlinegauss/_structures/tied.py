@@ -12,7 +12,7 @@ from .._regularization import (
     regularized_matrix,
 )
 from ._base import rows_of, start_of
-from .full import Full, _matrix_mahalanobis
+from .full import Full, _matrix_mahalanobis, whitenings
 
 __all__ = ["Tied"]
 
@@ -131,8 +131,10 @@ class Tied(Full):
 
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
+        whitening = whitenings(factor, len(X))
+        W = None if whitening is None else whitening[0]
         for k in range(len(state.means)):
-            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k])
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k], W)
         return out.T
 
     def _trace_solve(self, factor, raw):
