@@ -299,6 +299,20 @@ class RiverClassifier(_Rows, _Classifier):
             proba = self.estimator_.predict_proba(self._row(x))[0]
         return dict(zip(self.estimator_.classes_.tolist(), proba.tolist(), strict=True))
 
+    def predict_one(self, x):
+        """The most probable class (None before any row is learned).
+
+        Parameters
+        ----------
+        x : dict
+            A row with the features of the first row learned.
+
+        Returns
+        -------
+        label or None
+        """
+        return super().predict_one(x)
+
     def _new_estimator(self):
         estimator = OnlineGaussianClassifier() if self.estimator is None else self.estimator
         if not isinstance(estimator, OnlineGaussianClassifier):
