@@ -110,6 +110,16 @@ def test_every_format_fits_as_its_csv(tmp_path, capsys, data, kind):
     np.testing.assert_allclose(est.covariance_, np.cov(data.T, bias=True), rtol=1e-10)
 
 
+def test_blanks_around_the_numbers_are_read_as_without(tmp_path, capsys, data):
+    (tmp_path / "x.csv").write_text(csv_text(data))
+    ref, _ = fitted(capsys, tmp_path / "x.csv")
+    spaced = csv_text(data).replace(",", ", ").replace("\n", " \n")
+    (tmp_path / "spaced.csv").write_text(spaced)
+    est, summary = fitted(capsys, tmp_path / "spaced.csv")
+    assert summary["feature_names"] == NAMES
+    assert_same_fit(est, ref)
+
+
 def test_standard_input_fits_as_the_file(tmp_path, capsys, data):
     path = tmp_path / "x.csv"
     path.write_text(csv_text(data))

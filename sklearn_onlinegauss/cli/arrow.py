@@ -28,20 +28,30 @@ def pyarrow():
     return pyarrow
 
 
-def floats(column, label, missing="empty field"):
+def floats(column, label, missing="empty field", blanks=None):
     """``(values, reasons)``: a column as float64, and ``{row: why}`` for rows it cannot give.
 
     ``values`` holds NaN where ``reasons`` has a row. ``missing`` names a
     null (an empty field of a text file, a missing value of a Parquet file).
+    ``blanks``, a set, collects the labels of the columns of text whose
+    numbers have blanks around them (``1, 2``): those are trimmed before the
+    cast the next time, since a cast that fails costs milliseconds.
     A column of a type that is no number (a date, a list) raises TypeError.
     """
     pa = pyarrow()
+    blanks = set() if blanks is None else blanks
     try:
+        if label in blanks:
+            column = pa.compute.utf8_trim_whitespace(column)
         cast = column.cast(pa.float64())
     except pa.ArrowNotImplementedError:  # no cast from this type: the whole column is wrong
         raise TypeError(f"column {label} holds {column.type}, not numbers") from None
-    except pa.ArrowInvalid:  # text that is not a number: find the rows, one by one
-        return _one_by_one(column, label, missing)
+    except pa.ArrowInvalid:  # blanks around the numbers, or text that is no number
+        try:
+            cast = pa.compute.utf8_trim_whitespace(column).cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # find the rows, one by one
+            return _one_by_one(column, label, missing)
+        blanks.add(label)
     values = cast.to_numpy(zero_copy_only=False)
     if not cast.null_count:
         return values, {}

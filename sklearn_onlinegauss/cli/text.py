@@ -170,6 +170,7 @@ class _Converter:
         index = reader._feature_index
         self.index = list(range(width)) if index is None else index
         self.names = [repr(header[i]) if header else str(i) for i in range(width)]
+        self.blanks = set()  # columns of numbers with blanks around them
 
     def __call__(self, batch, pos, due):
         pa = pyarrow()
@@ -183,7 +184,7 @@ class _Converter:
         if not self.labels_only:
             values = []
             for i in self.index:
-                column, why = floats(batch.column(i), self.names[i])
+                column, why = floats(batch.column(i), self.names[i], blanks=self.blanks)
                 values.append(column)
                 for row, text in why.items():
                     bad.setdefault(row, text)
