@@ -111,6 +111,13 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         rows = min(self._batch_size(n_samples, n_features), n_samples)
         return natural_step_work(rows, n_features)
 
+    def _threads_for(self, X):
+        """The BLAS-thread context of a call on ``X``: that of its steps' work."""
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) != 2:  # not an array yet: validation will say
+            return blas_threads_for(None)
+        return blas_threads_for(self._batch_work(*shape))
+
     def _pass(self, carry, X, w, order, step):
         """One pass of ``step`` over mini-batches of ``X``; returns the new carry."""
         size, start = self._batch_size(*X.shape), averaging_start(getattr(self, "average", False))
@@ -137,7 +144,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        with call_lock(self):
+        with call_lock(self), self._threads_for(X):
             return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -241,7 +248,9 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
         self : object
             The updated estimator.
         """
-        with call_lock(self):  # calls from several threads take turns
+        # Calls from several threads take turns; a chunk too small for BLAS threads to pay
+        # runs on one thread throughout (validation, step, the face's own reads).
+        with call_lock(self), self._threads_for(X):
             if self._params_unchanged():  # the streaming case
                 return self._update(X, y, sample_weight, self._validated_params)
             return self._validated_partial_fit(X, y, sample_weight)

@@ -210,7 +210,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         -------
         self : object
         """
-        with call_lock(self):
+        with call_lock(self), self._threads_for(X):  # the base's partial_fit, with classes
             if classes is None and self._params_unchanged():  # the streaming case
                 return self._update(X, y, sample_weight, self._validated_params)
             return self._validated_partial_fit(

@@ -130,6 +130,9 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         # The call's updates go to a copy: estimator_ stays as it is if the call fails.
         return copy.copy(density) if density is self.estimator_ else density
 
+    def _batch_work(self, n_samples, n_features):
+        return self._template()._batch_work(n_samples, n_features)
+
     # fit and partial_fit are the base's; these hooks run them on the density.
     # The density's parameters are validated by its own calls (nested validation).
 
