@@ -390,15 +390,21 @@ class QuadraticForm(NamedTuple):
     def distances(self, X):
         """Squared distances of ``X`` (n_samples, n_features) to every class, inf to one not seen.
 
-        Returns an ndarray of shape (n_samples, n_classes).
+        Returns an ndarray of shape (n_samples, n_classes), laid out class by class.
         """
-        distances = np.full((len(X), len(self.seen)), np.inf)
-        distances[:, self.seen] = self.structure.mahalanobis(self.state, self.factor, X)
-        return distances
+        found = self.structure.mahalanobis(self.state, self.factor, X)
+        if self.seen.all():
+            return found
+        distances = np.full((len(self.seen), len(X)), np.inf)
+        distances[self.seen] = found.T
+        return distances.T
 
     def __call__(self, X):
         """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant."""
-        return -0.5 * (self.distances(X) + self.terms)
+        joint = self.distances(X)
+        joint += self.terms
+        joint *= -0.5
+        return joint
 
 
 class LinearForm(NamedTuple):
@@ -422,9 +428,17 @@ class LinearForm(NamedTuple):
         return cls(centre, coef, intercept)
 
     def __call__(self, X):
-        """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant."""
+        """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant.
+
+        Laid out class by class (the transpose of a C-ordered array), as the
+        quadratic form's: the reads' sums and maxima over the classes then run
+        along contiguous rows.
+        """
+        joint = np.empty((len(self.coef), len(X))).T
         with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
-            return (X - self.centre) @ self.coef.T + self.intercept
+            np.matmul(X - self.centre, self.coef.T, out=joint)
+            joint += self.intercept
+        return joint
 
 
 def lda_coefficients(fitted, seen, log_priors):
@@ -496,12 +510,18 @@ def linear_map(X, W, b):
     where the value is beyond float64, by the sign of the linear form.
     """
     b = np.broadcast_to(np.asarray(b, dtype=float), (W.shape[1],))
+    out = np.empty((W.shape[1], len(X))).T  # column by column: the checks run along rows
     with np.errstate(over="ignore", invalid="ignore"):
-        out = X @ W + b
+        np.matmul(X, W, out=out)
+        out += b
     infinite = ~np.isfinite(b)
-    out[:, infinite] = b[infinite]
     finite = ~infinite
-    for i in np.flatnonzero(~np.isfinite(out[:, finite]).all(axis=1)):
+    if infinite.any():
+        out[:, infinite] = b[infinite]
+        bad = ~np.isfinite(out[:, finite]).all(axis=1)
+    else:
+        bad = ~np.isfinite(out).all(axis=1)
+    for i in np.flatnonzero(bad):
         s = 1.0
         while True:
             s *= 2.0**-64
@@ -511,7 +531,7 @@ def linear_map(X, W, b):
                 break
         with np.errstate(over="ignore"):
             out[i, finite] = near / s + b[finite]
-    return out
+    return np.ascontiguousarray(out)
 
 
 def finite_joint(joint_at, X, centre):
@@ -541,10 +561,48 @@ def _nearer(score, x, centre):
 
 
 def log_posteriors(joint):
-    """Rows of joint log-likelihoods (each with a finite entry) as log posteriors, no NaN."""
+    """Rows of joint log-likelihoods (each with a finite entry) as log posteriors, no NaN.
+
+    C-ordered, whatever the layout of ``joint`` (which its reductions follow).
+    """
     shifted = joint - joint.max(axis=1, keepdims=True)  # finite max: no inf - inf
     with np.errstate(under="ignore"):
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return np.ascontiguousarray(shifted)
+
+
+def posteriors(joint):
+    """Rows of joint log-likelihoods (each with a finite entry) as posteriors, C-ordered.
+
+    ``exp`` of :func:`log_posteriors`, computed as ``exp(shifted) / sum``: one
+    exponential per entry, and a row's largest entry is exactly ``1 / sum``.
+    """
+    shifted = joint - joint.max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return np.ascontiguousarray(shifted)
+
+
+def first_largest(joint):
+    """``np.argmax(joint, axis=1)``, faster for scores laid out class by class.
+
+    numpy's ``argmax`` over the short axis of many rows runs an inner loop per
+    row; with many more rows than classes this goes class by class instead,
+    each over contiguous scores, the last class first so that the first of
+    ties is kept.
+    """
+    n, K = joint.shape
+    by_class = joint.T
+    if n < 16 * K or not by_class.flags.c_contiguous:
+        return np.argmax(joint, axis=1)
+    top = by_class.max(axis=0)
+    if np.isnan(top).any():  # argmax's first NaN
+        return np.argmax(joint, axis=1)
+    index = np.empty(n, dtype=np.intp)  # each row equals its largest somewhere
+    for k in range(K - 1, -1, -1):
+        index[by_class[k] == top] = k
+    return index
 
 
 class PosteriorReads:
@@ -582,7 +640,7 @@ class PosteriorReads:
         ndarray of shape (n_samples, n_classes)
             In the order of ``classes_``; 0 for a class not seen.
         """
-        return np.exp(self.predict_log_proba(X))
+        return posteriors(self._joint_log_likelihood(X))
 
     def decision_function(self, X):
         """Log posterior of each class up to a constant per row.
@@ -597,7 +655,7 @@ class PosteriorReads:
             For two classes, the second's less the first's: their log odds.
         """
         joint = self._joint_log_likelihood(X)
-        return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else joint
+        return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else np.ascontiguousarray(joint)
 
     def predict(self, X):
         """The most probable class of each row.
@@ -611,7 +669,7 @@ class PosteriorReads:
         ndarray of shape (n_samples,)
             Of ``classes_``, never a class not seen.
         """
-        return self.classes_[np.argmax(self._joint_log_likelihood(X), axis=1)]
+        return self.classes_[first_largest(self._joint_log_likelihood(X))]
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of ``predict(X)`` against ``y``.

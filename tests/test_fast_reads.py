@@ -10,6 +10,8 @@ import gc
 import numpy as np
 import pytest
 
+from sklearn_onlinegauss import OnlineGaussianClassifier
+from sklearn_onlinegauss._classes import first_largest, log_posteriors, posteriors
 from sklearn_onlinegauss._structures import STRUCTURES
 from sklearn_onlinegauss._structures import full as full_module
 from sklearn_onlinegauss._structures.full import _matrix_mahalanobis, whitenings
@@ -68,3 +70,47 @@ def test_distances_of_many_rows_equal_those_row_by_row(name):
     one_by_one = np.vstack([structure.mahalanobis(state, factor, x[None]) for x in X[:50]])
     assert many.shape == (len(X), K)
     np.testing.assert_allclose(many[:50], one_by_one, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (5, 3), (2000, 10), (2000, 2), (50, 1)])
+@pytest.mark.parametrize("by_class", [False, True])
+def test_first_largest_is_argmax_ties_included(shape, by_class):
+    rng = np.random.default_rng(2)
+    scores = rng.integers(-3, 3, size=shape).astype(float)  # many ties
+    scores[::7] = -np.inf
+    scores[::7, -1] = 1.0
+    if shape[0] > 3 and shape[1] > 1:
+        scores[3, 1] = np.nan  # argmax's: the first NaN
+    if by_class:
+        scores = np.ascontiguousarray(scores.T).T
+    np.testing.assert_array_equal(first_largest(scores), np.argmax(scores, axis=1))
+
+
+def test_posteriors_are_the_exp_of_the_log_posteriors():
+    rng = np.random.default_rng(3)
+    joint = np.ascontiguousarray((rng.normal(size=(3000, 4)) * 300).T).T
+    joint[:, 2] = -np.inf  # a class not seen
+    p, log_p = posteriors(joint), log_posteriors(joint)
+    assert p.flags.c_contiguous and log_p.flags.c_contiguous
+    np.testing.assert_allclose(p, np.exp(log_p), rtol=1e-13, atol=1e-300)
+    np.testing.assert_array_equal(p[:, 2], 0.0)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("covariance", ["shared", "per-class"])
+def test_classifier_reads_are_c_ordered_and_equal_their_plain_forms(covariance):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 5)) + np.repeat(np.eye(5)[:3] * 4, 1000, axis=0)
+    y = np.repeat([0, 1, 2], 1000)
+    clf = OnlineGaussianClassifier(covariance=covariance).fit(X, y)
+    joint = clf._joint_log_likelihood(X)
+    for read in ("predict_proba", "predict_log_proba", "decision_function"):
+        assert getattr(clf, read)(X).flags.c_contiguous, read
+    shifted = joint - joint.max(axis=1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(clf.predict_log_proba(X), expected, atol=1e-13)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(joint, axis=1)])
+    if covariance == "shared":
+        np.testing.assert_allclose(
+            clf.decision_function(X), X @ clf.coef_.T + clf.intercept_, rtol=1e-12, atol=1e-12
+        )

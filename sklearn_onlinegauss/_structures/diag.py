@@ -92,13 +92,13 @@ class Diag(Structure):
 
     def mahalanobis(self, state, factor, X):
         std = self._per_feature(factor, X.shape[1])
-        out = np.empty((len(X), len(state.means)))
+        out = np.empty((len(state.means), len(X)))  # each component's distances contiguous
         for k in range(len(state.means)):
             Z = X - state.origins[k]
             Z -= state.means[k]
             Z /= std[k]
-            np.einsum("ij,ij->i", Z, Z, out=out[:, k])
-        return out
+            np.einsum("ij,ij->i", Z, Z, out=out[k])
+        return out.T
 
     def _trace_solve(self, factor, raw):
         d = raw.means.shape[1]
