@@ -96,7 +96,7 @@ def regularize_matrix(magnitudes, covariance, reg_covar):
     """
     if reg_covar == 0 or _determined_factor(magnitudes, covariance) is not None:
         return covariance
-    return _fill_undetermined(magnitudes, covariance, reg_covar)
+    return _fill_undetermined(magnitudes, covariance, reg_covar)[0]
 
 
 def regularized_matrix(magnitudes, covariance, reg_covar):
@@ -106,24 +106,31 @@ def regularized_matrix(magnitudes, covariance, reg_covar):
     if factor is not None:
         return covariance, factor
     if reg_covar > 0:
-        covariance = _fill_undetermined(magnitudes, covariance, reg_covar)
-    return covariance, cholesky(covariance)
+        covariance, factor = _fill_undetermined(magnitudes, covariance, reg_covar)
+    return covariance, cholesky(covariance) if factor is None else factor
 
 
 def _fill_undetermined(magnitudes, covariance, reg_covar):
-    """:func:`regularize_matrix` past its shortcut: the eigenvalue test and fill-in."""
+    """:func:`regularize_matrix` past its shortcut: the eigenvalue test and fill-in.
+
+    Returns the filled covariance and, where the rule found one on its way,
+    its Cholesky factor (else None).
+    """
     d = len(covariance)
     variances = np.diag(covariance)
     constant = numerically_constant(variances, magnitudes)
     varying = ~constant
+    if constant.any():  # the other features' test is _determined_factor's
+        block = np.ix_(varying, varying)
+        kept = covariance[block]
+        L = _clearly_determined(kept) if len(kept) else kept
+        if L is not None:  # only constant features: no correlation, variance reg_covar
+            filled, factor = np.zeros_like(covariance), np.zeros_like(covariance)
+            filled[block], factor[block] = kept, L  # zero rows and columns factor apart
+            filled[constant, constant], factor[constant, constant] = reg_covar, reg_covar**0.5
+            return filled, factor
     scale = np.sqrt(variances[varying])
     correlation = covariance[np.ix_(varying, varying)] / np.outer(scale, scale)
-    if constant.any() and (not len(correlation) or _clearly_determined(correlation) is not None):
-        # Only constant features: the other features' test is _determined_factor's.
-        filled = np.zeros_like(covariance)
-        filled[np.ix_(varying, varying)] = covariance[np.ix_(varying, varying)]
-        filled[constant, constant] = reg_covar
-        return filled
     # Eigenvalues are exact to about d eps: a sharp test, the same for every chunking.
     if len(correlation):
         with lapack_threads_for(4 * len(correlation) ** 3):
@@ -132,14 +139,14 @@ def _fill_undetermined(magnitudes, covariance, reg_covar):
         eigenvalues, eigenvectors = np.empty(0), np.empty((0, 0))
     undetermined = eigenvalues < d * _ROUNDING
     if not undetermined.any() and not constant.any():
-        return covariance
+        return covariance, None
     V = eigenvectors[:, undetermined]
     lift = np.maximum(eigenvalues[undetermined], reg_covar) - eigenvalues[undetermined]
     correlation += (V * lift) @ V.T
     filled = np.zeros_like(covariance)
     filled[np.ix_(varying, varying)] = 0.5 * (correlation + correlation.T) * np.outer(scale, scale)
     filled[constant, constant] = reg_covar
-    return filled
+    return filled, None
 
 
 def _determined_factor(magnitudes, covariance):
