@@ -13,7 +13,7 @@ import threading
 import weakref
 from contextlib import contextmanager
 from functools import cache
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import NamedTuple
 
 import numpy as np
@@ -197,12 +197,48 @@ def cached_read(estimator, learned, compute, name="estimate"):
 
 
 def _same_key(old, new):
+    """Whether two keys of :func:`cached_read` are the same.
+
+    The learned objects are compared by identity, the parameters by value
+    with :func:`_same_value`: a parameter may be an array, whose ``==`` is
+    elementwise.
+    """
     (old_learned, old_params), (new_learned, new_params) = old, new
     return (
         len(old_learned) == len(new_learned)
         and all(a is b for a, b in zip(old_learned, new_learned, strict=True))
-        and old_params == new_params
+        and _same_value(old_params, new_params)
     )
+
+
+def _same_value(a, b):
+    """Whether two parameter values are equal, arrays and containers of them included.
+
+    Arrays are equal when their shapes, dtypes and values are (a copy of an
+    array is the same parameter, another dtype is not); tuples, lists and
+    dicts elementwise, with the same type; anything else by ``==``, and an
+    array-like whose ``==`` has no truth value (a pandas Series) by its
+    ``numpy.asarray``.
+    """
+    if a is b:  # the usual case: get_params gives the same objects
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is tuple or kind is list or isinstance(a, (tuple, list)):
+        return len(a) == len(b) and (all(map(is_, a, b)) or all(map(_same_value, a, b)))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return _same_array(a, b)
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # an elementwise ==
+        return _same_array(np.asarray(a), np.asarray(b))
+
+
+def _same_array(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
 
 
 _LOCKS_GUARD = threading.Lock()
