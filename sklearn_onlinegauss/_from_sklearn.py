@@ -17,7 +17,7 @@ from ._merge import merged_like
 from ._quantiles import DistanceHistogram, pool_distances
 from ._solvers import Natural, WarmupState
 from ._streaming import Carry
-from ._to_sklearn import NoCounterpart
+from ._to_sklearn import EXPORTED_SCALINGS, NoCounterpart, qda_fit_divides_by_n_minus_1
 
 __all__ = ["classifier_from", "density_from", "detector_from", "mixture_from"]
 
@@ -237,15 +237,20 @@ def classifier_from(cls, fitted, n_samples_seen, params, shared):
     est = _template(cls, {**settings, **params}, fitted)
     counts = _class_counts(fitted, n_samples_seen, kind)
     means = np.array(fitted.means_, dtype=float)
-    covariances = _lda_within(fitted) if shared else _qda_covariances(fitted)
+    covariances = _lda_within(fitted) if shared else _qda_covariances(fitted, counts)
     gaussians = est._structure().from_full(means, covariances, counts / counts.sum())
     state = ClassState(gaussians, np.array(fitted.classes_), counts, None)
     carry = Carry(state, None, float(counts.sum()), int(round(counts.sum())), 0)
     return merged_like(est, carry, 1)
 
 
-def _qda_covariances(fitted):
-    """QDA's class covariances, ``R diag(S) R'``, before its ``reg_param``."""
+def _qda_covariances(fitted, counts):
+    """QDA's class covariances, ``R diag(S) R'``, before its ``reg_param``: the maximum likelihood.
+
+    Where QDA's own fit divides a class's scatter by ``n_k - 1`` (scikit-learn
+    < 1.9.1), ``counts`` (the classes' rows) turn its covariances into the
+    maximum likelihood; an object :func:`~.export.to_sklearn` made holds that already.
+    """
     r = float(fitted.reg_param)
     if r >= 1.0:
         raise NoCounterpart("QDA with reg_param=1 keeps no class covariance to continue from.")
@@ -254,9 +259,13 @@ def _qda_covariances(fitted):
             "QuadraticDiscriminantAnalysis with shrinkage holds covariances that are not the "
             "classes' own; refit it without shrinkage."
         )
+    exported = getattr(fitted, EXPORTED_SCALINGS, None) is fitted.scalings_
+    unbiased = qda_fit_divides_by_n_minus_1() and not exported
     covariances = []
-    for R, S in zip(fitted.rotations_, fitted.scalings_, strict=True):
+    for R, S, n in zip(fitted.rotations_, fitted.scalings_, counts, strict=True):
         S = (np.asarray(S, dtype=float) - r) / (1.0 - r)  # QDA's (1 - r) S + r, undone
+        if unbiased:
+            S = S * ((n - 1.0) / n)
         covariances.append((R * S) @ R.T)
     return np.array(covariances)
 

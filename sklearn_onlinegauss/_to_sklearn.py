@@ -8,6 +8,8 @@ and scikit-learn's (``to_full``, ``precisions``, ``sklearn_precisions_cholesky``
 """
 
 import copy
+import warnings
+from functools import cache
 
 import numpy as np
 from scipy import linalg
@@ -133,9 +135,35 @@ def _priors_param(est):
     return None if est.priors is None else np.asarray(est.priors, dtype=float)
 
 
+#: The attribute of an exported QDA that holds its ``scalings_`` list itself: it tells
+#: :func:`~._from_sklearn.classifier_from` that they are the estimator's maximum-likelihood
+#: covariances, where QDA's own fit divides by ``n_k - 1``. A refit replaces ``scalings_``
+#: (the mark no longer is it); a pickle or deep copy keeps the two one object.
+EXPORTED_SCALINGS = "_onlinegauss_scalings"
+
+
+@cache
+def qda_fit_divides_by_n_minus_1():
+    """Whether this scikit-learn's QDA fit divides a class's scatter by ``n_k - 1``.
+
+    Before scikit-learn 1.9.1 it did (``scalings_`` and ``covariance_`` unbiased);
+    from then on by ``n_k``, the maximum likelihood. Asked of QDA itself, once.
+    """
+    X, y = np.array([[0.0], [2.0], [0.0], [4.0]]), np.array([0, 0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scaling = QuadraticDiscriminantAnalysis().fit(X, y).scalings_[0][0]
+    return bool(scaling > 1.5)  # the variance of 0 and 2: 1, or 2 unbiased
+
+
 def _qda(est):
     """QDA reads ``means_``, ``rotations_`` (eigenvectors as columns) and ``scalings_``
-    (eigenvalues, in decreasing order, as its own fit sorts them)."""
+    (eigenvalues, in decreasing order, as its own fit sorts them).
+
+    They are the estimator's covariances, the maximum likelihood, also where QDA's
+    own fit would divide by ``n_k - 1``: the reads are the estimator's. The object
+    is marked so (:data:`EXPORTED_SCALINGS`), for :func:`~.export.from_sklearn`.
+    """
     obj = QuadraticDiscriminantAnalysis(priors=_priors_param(est), store_covariance=True)
     means, covariances, _ = _class_model(est)
     rotations, scalings = [], []
@@ -151,6 +179,7 @@ def _qda(est):
         )
     obj.means_, obj.rotations_, obj.scalings_ = np.array(means), rotations, scalings
     obj.covariance_ = [np.array(c) for c in covariances]
+    setattr(obj, EXPORTED_SCALINGS, obj.scalings_)
     return obj
 
 

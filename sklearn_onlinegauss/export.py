@@ -139,7 +139,9 @@ def from_sklearn(fitted, n_samples_seen=None, **params):
     - ``EmpiricalCovariance``, ``ShrunkCovariance``, ``OAS``, ``MinCovDet``:
       :class:`OnlineGaussian` (a shrunk covariance un-shrunk, and the
       estimator given its ``shrinkage``);
-    - ``QuadraticDiscriminantAnalysis`` (its ``reg_param`` undone):
+    - ``QuadraticDiscriminantAnalysis`` (its ``reg_param`` undone, and where its
+      fit divides a class's scatter by ``n_k - 1``, scikit-learn before 1.9.1,
+      that too, unless the object is one ``to_sklearn`` made):
       :class:`OnlineGaussianClassifier` with ``covariance='per-class'``;
     - ``LinearDiscriminantAnalysis``: :class:`OnlineGaussianClassifier` with
       ``covariance='shared'``;

@@ -132,11 +132,24 @@ def test_binary_classifier_decision_function_is_the_log_odds_exactly(covariance)
     _close(sk.predict_proba(X), est.predict_proba(X))
 
 
+def _qda_divides_by_n_minus_1():
+    """Whether this scikit-learn's QDA fit divides a class's scatter by ``n_k - 1`` (< 1.9.1)."""
+    X, y = np.array([[0.0], [2.0], [0.0], [4.0]]), np.array([0, 0, 1, 1])
+    return QDA().fit(X, y).scalings_[0][0] > 1.5  # the variance of 0 and 2: 1, or 2 unbiased
+
+
 def test_exported_qda_and_lda_equal_their_own_fit_on_the_same_data():
-    # The exported objects are what scikit-learn's own fit gives on the rows streamed.
+    # The exported objects are what scikit-learn's own fit gives on the rows streamed
+    # (QDA's covariances divided by n_k - 1 where its fit divides so: scikit-learn < 1.9.1).
     X, y = _iris()
     qda = to_sklearn(OnlineGaussianClassifier().fit(X, y))
-    _close(qda.predict_proba(X), QDA().fit(X, y).predict_proba(X), 1e-9)
+    own = QDA(store_covariance=True).fit(X, y)
+    n = np.bincount(y).astype(float)
+    unbiased = n / (n - 1) if _qda_divides_by_n_minus_1() else np.ones_like(n)
+    for mine, theirs, factor in zip(qda.covariance_, own.covariance_, unbiased, strict=True):
+        _close(mine * factor, theirs, 1e-9)
+    if not _qda_divides_by_n_minus_1():
+        _close(qda.predict_proba(X), own.predict_proba(X), 1e-9)
     lda = to_sklearn(OnlineGaussianClassifier(covariance="shared").fit(X, y))
     own = LDA(solver="eigen").fit(X, y)
     for name in ("coef_", "intercept_", "covariance_", "means_", "explained_variance_ratio_"):
@@ -325,20 +338,42 @@ def test_detector_round_trip_after_fit_continues_as_the_estimator(settings):
 # -- from a scikit-learn fit: the stream goes on from it ----------------------------------
 
 
+def test_an_exported_qda_reads_back_as_the_estimator_and_refitted_as_qdas_own_fit():
+    # Where QDA's fit divides by n_k - 1, the export still holds the maximum-likelihood
+    # covariances the estimator reads with: from_sklearn takes them as they are (after a
+    # pickle too), and the same object refitted by QDA as its own fit's again.
+    X, y = _iris()
+    est = OnlineGaussianClassifier().fit(X, y)
+    exported = to_sklearn(est)
+    for sk in (exported, pickle.loads(pickle.dumps(exported))):
+        back = from_sklearn(sk, n_samples_seen=len(X))
+        _close(back.predict_proba(X), est.predict_proba(X))
+        _close(back.predict_log_proba(X), est.predict_log_proba(X))
+    refitted = from_sklearn(exported.fit(X, y), n_samples_seen=len(X))
+    _close(refitted.predict_proba(X), est.predict_proba(X))
+    _close(refitted.predict_log_proba(X), est.predict_log_proba(X))
+
+
 def test_an_offline_fit_continued_on_a_stream_is_the_fit_of_all_rows():
     X, y = _iris()
     first, rest = slice(0, 90), slice(90, None)
     density = from_sklearn(EmpiricalCovariance().fit(X[first]), n_samples_seen=90)
     _close(density.partial_fit(X[rest]).covariance_, EmpiricalCovariance().fit(X).covariance_)
+    # The maximum likelihood of all rows (QDA's own fit from scikit-learn 1.9.1 on; before,
+    # QDA divides by n_k - 1, which from_sklearn undoes)
+    all_rows = OnlineGaussianClassifier().fit(X, y).predict_proba(X)
     qda = from_sklearn(QDA().fit(X[first], y[first]), n_samples_seen=90)
-    _close(qda.partial_fit(X[rest], y[rest]).predict_proba(X), QDA().fit(X, y).predict_proba(X))
+    _close(qda.partial_fit(X[rest], y[rest]).predict_proba(X), all_rows)
     lda = from_sklearn(LDA(solver="lsqr").fit(X[first], y[first]), n_samples_seen=90)
     _close(lda.partial_fit(X[rest], y[rest]).covariance_, LDA(solver="lsqr").fit(X, y).covariance_)
     svd = LDA(store_covariance=True).fit(X[first], y[first])
-    _close(from_sklearn(svd, n_samples_seen=90).predict_proba(X), svd.predict_proba(X))
+    # its covariance_ is the pooled maximum likelihood, as lsqr's (its own predictions divide
+    # by n - K before scikit-learn 1.9.1)
+    lsqr = LDA(solver="lsqr").fit(X[first], y[first])
+    _close(from_sklearn(svd, n_samples_seen=90).predict_proba(X), lsqr.predict_proba(X))
     reg = QDA(reg_param=0.3).fit(X[first], y[first])  # its regularization undone
     continued = from_sklearn(reg, n_samples_seen=90).partial_fit(X[rest], y[rest])
-    _close(continued.predict_proba(X), QDA().fit(X, y).predict_proba(X))
+    _close(continued.predict_proba(X), all_rows)
     shrunk = from_sklearn(OAS().fit(X[first]), n_samples_seen=90).partial_fit(X[rest])
     _close(shrunk.covariance_, OAS().fit(X).covariance_)
 
@@ -404,7 +439,8 @@ def test_a_qda_fitted_with_priors_imports_with_its_class_counts():
     qda = QDA(priors=[0.2, 0.3, 0.5]).fit(X, y)
     online = from_sklearn(qda, n_samples_seen=[50, 50, 50])
     _close(online.priors_, qda.priors_)
-    _close(online.predict_proba(X), qda.predict_proba(X))
+    mle = OnlineGaussianClassifier(priors=[0.2, 0.3, 0.5]).fit(X, y)  # QDA's from 1.9.1 on
+    _close(online.predict_proba(X), mle.predict_proba(X))
     np.testing.assert_array_equal(online.class_count_, [50, 50, 50])
 
 
