@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import InvalidParameterError
-from ._gaussians import Gaussians
+from ._gaussians import Gaussians, scoring_rows
 from ._linalg import solve_lower
 from ._shrinkage import (
     FourthMoments,
@@ -432,11 +432,18 @@ class LinearForm(NamedTuple):
 
         Laid out class by class (the transpose of a C-ordered array), as the
         quadratic form's: the reads' sums and maxima over the classes then run
-        along contiguous rows.
+        along contiguous rows. The rows are centred a block at a time, into one
+        buffer that stays in cache.
         """
         joint = np.empty((len(self.coef), len(X))).T
+        rows = scoring_rows(len(self.centre))
+        centred = np.empty((min(rows, len(X)), len(self.centre)))
         with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
-            np.matmul(X - self.centre, self.coef.T, out=joint)
+            for start in range(0, len(X), rows):
+                block = X[start : start + rows]
+                R = centred[: len(block)]
+                np.subtract(block, self.centre, out=R)
+                np.matmul(R, self.coef.T, out=joint[start : start + rows])
             joint += self.intercept
         return joint
 

@@ -271,7 +271,8 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
 
     def predict_proba(self, X):
         """Responsibility of each component for each row, shape (n_samples, n_components)."""
-        return np.exp(self._log_resp(X)[0])
+        log_resp = self._log_resp(X)[0]  # laid out component by component
+        return np.exp(log_resp, out=np.empty(log_resp.shape))
 
     def predict(self, X):
         """The most responsible component of each row, shape (n_samples,)."""

@@ -53,10 +53,12 @@ def whitenings(factor, n_rows):
     return matrices
 
 
-def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None):
+def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None, buffers=None):
     """Squared distances ``||L^-1 (x - mu)||^2`` into ``out``, in blocks of rows.
 
-    ``whitening``: ``L^-T`` (:func:`whitenings`), to multiply by instead of solving.
+    ``whitening``: ``L^-T`` (:func:`whitenings`), to multiply by instead of
+    solving. ``buffers``: :func:`block_buffers` of ``X``, which the blocks reuse
+    (fresh temporaries of that size cost more to fault in than to fill).
     """
     d = len(mean)
     rows = scoring_rows(d)
@@ -70,17 +72,26 @@ def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None):
             Z = R @ whitening
         return np.einsum("ij,ij->i", Z, Z, out=out)
     work = len(X) * d**2  # a long call keeps scipy's threads for every block
+    centred, whitened = block_buffers(X, d) if buffers is None else buffers
     for start in range(0, len(X), rows):
-        R = X[start : start + rows] - origin
+        block = X[start : start + rows]
+        R = np.subtract(block, origin, out=centred[: len(block)])
         R -= mean
         if whitening is None:
             Z = solve_lower(chol, R.T, call_work=work)
             np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
             continue
+        Z = whitened[: len(block)]
         with scoring_threads_for(len(R), d):
-            Z = R @ whitening
+            np.matmul(R, whitening, out=Z)
         np.einsum("ij,ij->i", Z, Z, out=out[start : start + rows])
     return out
+
+
+def block_buffers(X, n_features):
+    """Two ``(rows, d)`` arrays for :func:`_matrix_mahalanobis`'s blocks of ``X``."""
+    shape = (min(len(X), scoring_rows(n_features)), n_features)
+    return np.empty(shape), np.empty(shape)
 
 
 class Full(Structure):
@@ -138,9 +149,10 @@ class Full(Structure):
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
         whitening = whitenings(factor, len(X))
+        buffers = block_buffers(X, X.shape[1])
         for k in range(len(state.means)):
             W = None if whitening is None else whitening[k]
-            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k], W)
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[k], out[k], W, buffers)
         return out.T
 
     def _trace_solve(self, factor, raw):

@@ -12,7 +12,7 @@ from .._regularization import (
     regularized_matrix,
 )
 from ._base import rows_of, start_of
-from .full import Full, _matrix_mahalanobis, whitenings
+from .full import Full, _matrix_mahalanobis, block_buffers, whitenings
 
 __all__ = ["Tied"]
 
@@ -132,9 +132,9 @@ class Tied(Full):
     def mahalanobis(self, state, factor, X):
         out = np.empty((len(state.means), len(X)))
         whitening = whitenings(factor, len(X))
-        W = None if whitening is None else whitening[0]
+        W, buffers = None if whitening is None else whitening[0], block_buffers(X, X.shape[1])
         for k in range(len(state.means)):
-            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k], W)
+            _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k], W, buffers)
         return out.T
 
     def _trace_solve(self, factor, raw):
