@@ -285,13 +285,17 @@ def _import(meta, arrays, where):
 
 
 def _settings(cls, params, arrays, where):
-    """The unfitted estimator of these parameters, validated as ``fit`` validates them."""
+    """The unfitted estimator of these parameters, validated as ``fit`` validates them.
+
+    A parameter the file lacks is the constructor's default: a file of an
+    earlier version lacks the parameters added since, whose defaults do what
+    that version did. One the estimator does not have is refused.
+    """
     if not isinstance(params, dict):
         _refuse(f"{where}params", "missing")
     known = cls().get_params(deep=False)
-    for name in params.keys() ^ known.keys():
-        why = "missing" if name in known else f"not a parameter of {cls.__name__}"
-        _refuse(f"{where}params.{name}", why)
+    for name in sorted(params.keys() - known.keys()):
+        _refuse(f"{where}params.{name}", f"not a parameter of {cls.__name__}")
     est = cls(**{k: _decode(v, arrays, f"{where}params.{k}") for k, v in params.items()})
     try:
         est._validate_params()
