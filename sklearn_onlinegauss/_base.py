@@ -331,6 +331,14 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
                 "it with this version, or load it with the version that saved it."
             )
         super().__setstate__(state)
+        # A pickle of an earlier version lacks the parameters added since: their
+        # defaults do what that version did (as load_model gives them to its files).
+        if any(name not in state for name in self._parameter_constraints):
+            import inspect
+
+            for name, param in inspect.signature(type(self)).parameters.items():
+                if name not in vars(self) and param.default is not param.empty:
+                    setattr(self, name, param.default)
 
     # -- the read pipeline -------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """Model files: what load_model refuses, and the atomic save under an interrupt."""
 
+import copy
 import json
+import pickle
 import sys
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from sklearn_onlinegauss import (
     OnlineEllipticEnvelope,
@@ -393,6 +396,43 @@ def test_a_file_without_a_parameter_added_since_loads_it_as_its_default(tmp_path
         np.testing.assert_array_equal(
             getattr(_continued(loaded), read)(X), continued, err_msg=field
         )
+
+
+def _pickled_without(est, name, nested=False):
+    """A pickle of ``est`` made without the attribute ``name`` (of its density if
+    ``nested``), as one of an earlier version that did not have it."""
+    est = copy.copy(est)
+    owner = est
+    if nested:
+        owner = est.estimator_ = copy.copy(est.estimator_)
+    del owner.__dict__[name]
+    return pickle.dumps(est)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "nested"),
+    [
+        ("gaussian", "shrinkage_target", False),
+        ("classifier", "shrinkage_target", False),
+        ("classifier", "n_components", False),
+        ("detector", "shrinkage_target", True),
+        ("mixture", "warm_start", False),  # any parameter: the rule is the same
+    ],
+)
+def test_a_pickle_without_a_parameter_added_since_has_it_as_its_default(kind, name, nested):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # EM's notes
+        original = MODELS[kind]()
+    loaded = pickle.loads(_pickled_without(original, name, nested))
+    est, ref = (loaded.estimator_, original.estimator_) if nested else (loaded, original)
+    assert getattr(est, name) == type(est)().get_params(deep=False)[name]
+    assert est.get_params(deep=False) == ref.get_params(deep=False)
+    clone(loaded)  # get_params of every parameter
+    read = "predict_proba" if kind == "classifier" else "score_samples"
+    np.testing.assert_array_equal(getattr(loaded, read)(X), getattr(original, read)(X))
+    np.testing.assert_array_equal(
+        getattr(_continued(loaded), read)(X), getattr(_continued(copy.deepcopy(original)), read)(X)
+    )
 
 
 @pytest.mark.parametrize(
