@@ -206,9 +206,23 @@ def _same_key(old, new):
     (old_learned, old_params), (new_learned, new_params) = old, new
     return (
         len(old_learned) == len(new_learned)
-        and all(a is b for a, b in zip(old_learned, new_learned, strict=True))
-        and _same_value(old_params, new_params)
+        and all(map(is_, old_learned, new_learned))
+        and (_identical(old_params, new_params) or _same_value(old_params, new_params))
     )
+
+
+def _identical(a, b):
+    """Whether two tuples hold the same objects, or tuples of the same objects.
+
+    The usual case of :func:`_same_key`'s parameters (``get_params`` gives the
+    same objects, each in a new tuple), decided without :func:`_same_value`'s
+    walk; False leaves it to that walk.
+    """
+    return type(a) is tuple and len(a) == len(b) and all(map(_same_items, a, b))
+
+
+def _same_items(a, b):
+    return a is b or (type(a) is tuple and len(a) == len(b) and all(map(is_, a, b)))
 
 
 def _same_value(a, b):

@@ -40,10 +40,13 @@ def test_whitened_distances_equal_the_solved_ones(d, condition):
 
 def test_whitenings_are_computed_once_per_factor_and_dropped_with_it():
     rng = np.random.default_rng(0)
+    large = _factor(40, 10.0, rng)  # an inverse of more flops than SMALL_INVERSE
+    assert 40**3 > 3 * full_module.SMALL_INVERSE
+    assert whitenings(large, 39) is None  # too few rows to repay it, none computed yet
+    assert whitenings(large, 40) is whitenings(large, 1)
     factor = _factor(5, 10.0, rng)
-    assert whitenings(factor, 1) is None  # too few rows to repay them, none computed yet
-    first = whitenings(factor, 100)
-    assert whitenings(factor, 100) is first and whitenings(factor, 1) is first
+    first = whitenings(factor, 1)  # small: computed for one row
+    assert whitenings(factor, 100) is first
     np.testing.assert_allclose(first[0].T @ factor[0], np.eye(5), atol=1e-12)
     key = id(factor)
     del factor
@@ -66,10 +69,14 @@ def test_distances_of_many_rows_equal_those_row_by_row(name):
     weights = rng.dirichlet(np.ones(K), size=len(X))
     state = structure.step(structure.empty(K, d), X, weights, 0.0)
     state, factor = structure.regularized(state, 1e-6)
-    many = structure.mahalanobis(state, factor, X)
     one_by_one = np.vstack([structure.mahalanobis(state, factor, x[None]) for x in X[:50]])
-    assert many.shape == (len(X), K)
+    many = structure.mahalanobis(state, factor, X)
+    assert many.shape == (len(X), K) and one_by_one.shape == (50, K)
     np.testing.assert_allclose(many[:50], one_by_one, rtol=1e-12)
+    if name in ("full", "tied"):  # the same through the solves, inverses forgotten
+        full_module._WHITENINGS.clear()
+        solved = _matrix_mahalanobis(X, state.origins[0], state.means[0], factor[0], np.empty(400))
+        np.testing.assert_allclose(many[:, 0], solved, rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (5, 3), (2000, 10), (2000, 2), (50, 1)])

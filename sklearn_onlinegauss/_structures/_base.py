@@ -192,8 +192,9 @@ class Structure:
     def log_density(self, state, factor, X, normalizers=None):
         """Log-density of every row under every component, shape (n, K).
 
-        ``-1/2 (d log 2 pi + log det Sigma_k + Mahalanobis)``: no inverse is
-        formed and no density exponentiated. ``normalizers``: the
+        ``-1/2 (d log 2 pi + log det Sigma_k + Mahalanobis)``: no density is
+        exponentiated, and no covariance inverted (the full structures' distances
+        multiply by the inverses of the Cholesky factors). ``normalizers``: the
         components' :meth:`normalizers`, if the caller keeps them with the
         factor.
         """

@@ -20,6 +20,8 @@ __all__ = ["Full"]
 
 #: The whitening matrices of the factors in use: ``id(factor) -> (weakref, matrices)``.
 _WHITENINGS = {}
+#: Flops of a triangular inverse (``d**3 / 3``) small enough to compute for any read.
+SMALL_INVERSE = 2**12
 
 
 def whitenings(factor, n_rows):
@@ -32,13 +34,16 @@ def whitenings(factor, n_rows):
     array, by identity (a read's factor is kept with its state and never
     changed in place), and kept while that array lives. None (solve instead)
     where a call of ``n_rows`` rows would not repay the inverses (fewer rows than
-    features, and none computed yet), or where a factor is singular.
+    features, and none computed yet; small inverses, of ``SMALL_INVERSE`` flops
+    or fewer, cost less than a solve's call does and are computed for one row), or
+    where a factor is singular.
     """
     key = id(factor)
     entry = _WHITENINGS.get(key)
     if entry is not None and entry[0]() is factor:
         return entry[1]
-    if n_rows < factor.shape[-1]:
+    d = factor.shape[-1]
+    if n_rows < d and d**3 > 3 * SMALL_INVERSE:
         return None
     inverses = [lower_inverse(L) for L in factor]
     if any(inverse is None for inverse in inverses):
@@ -89,9 +94,14 @@ def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None, buffers=None
 
 
 def block_buffers(X, n_features):
-    """Two ``(rows, d)`` arrays for :func:`_matrix_mahalanobis`'s blocks of ``X``."""
-    shape = (min(len(X), scoring_rows(n_features)), n_features)
-    return np.empty(shape), np.empty(shape)
+    """Two ``(rows, d)`` arrays for :func:`_matrix_mahalanobis`'s blocks of ``X``.
+
+    None where ``X`` is one block, which needs none.
+    """
+    rows = scoring_rows(n_features)
+    if len(X) <= rows:
+        return None
+    return np.empty((rows, n_features)), np.empty((rows, n_features))
 
 
 class Full(Structure):
@@ -146,9 +156,40 @@ class Full(Structure):
     def log_det(self, factor, n_features):
         return 2.0 * np.log(factor.diagonal(axis1=-2, axis2=-1)).sum(axis=-1)
 
+    def _one_distance(self, state, factor, X):
+        """The squared distance of one row to one Gaussian, as a scalar, or None.
+
+        The fast path of a one-row read (vectors only, no temporaries of
+        shape ``(1, 1)``, whose arithmetic costs more than a scalar's); None
+        where ``X`` is more rows, the state more Gaussians, or no inverse is kept.
+        """
+        if len(X) != 1 or len(state.means) != 1:
+            return None
+        whitening = whitenings(factor, 1)
+        if whitening is None:
+            return None
+        r = X[0] - state.origins[0]
+        r -= state.means[0]
+        z = r @ whitening[0]
+        return z @ z
+
+    def log_density(self, state, factor, X, normalizers=None):
+        distance = None if normalizers is None else self._one_distance(state, factor, X)
+        if distance is None:
+            return super().log_density(state, factor, X, normalizers)
+        return np.array([[-0.5 * (distance + normalizers[0])]])
+
     def mahalanobis(self, state, factor, X):
-        out = np.empty((len(state.means), len(X)))
+        distance = self._one_distance(state, factor, X)
+        if distance is not None:
+            return np.array([[distance]])
         whitening = whitenings(factor, len(X))
+        if len(X) == 1 and whitening is not None:  # one row: every component at once
+            R = X - state.origins
+            R -= state.means
+            Z = np.matmul(R[:, None, :], whitening)[:, 0]
+            return np.einsum("kj,kj->k", Z, Z)[None]
+        out = np.empty((len(state.means), len(X)))
         buffers = block_buffers(X, X.shape[1])
         for k in range(len(state.means)):
             W = None if whitening is None else whitening[k]

@@ -130,9 +130,15 @@ class Tied(Full):
         return state, factor[None]
 
     def mahalanobis(self, state, factor, X):
-        out = np.empty((len(state.means), len(X)))
         whitening = whitenings(factor, len(X))
-        W, buffers = None if whitening is None else whitening[0], block_buffers(X, X.shape[1])
+        W = None if whitening is None else whitening[0]
+        if len(X) == 1 and W is not None:  # one row: every component at once
+            R = X - state.origins
+            R -= state.means
+            Z = R @ W
+            return np.einsum("kj,kj->k", Z, Z)[None]
+        out = np.empty((len(state.means), len(X)))
+        buffers = block_buffers(X, X.shape[1])
         for k in range(len(state.means)):
             _matrix_mahalanobis(X, state.origins[k], state.means[k], factor[0], out[k], W, buffers)
         return out.T
