@@ -114,7 +114,7 @@ class StreamingEstimator(StreamingMixin, BaseEstimator):
     def _threads_for(self, X):
         """The BLAS-thread context of a call on ``X``: that of its steps' work."""
         shape = getattr(X, "shape", None)
-        if shape is None or len(shape) != 2:  # not an array yet: validation will say
+        if shape is None or len(shape) != 2 or 0 in shape:  # validation will say
             return blas_threads_for(None)
         return blas_threads_for(self._batch_work(*shape))
 
