@@ -218,11 +218,11 @@ def _identical(a, b):
     same objects, each in a new tuple), decided without :func:`_same_value`'s
     walk; False leaves it to that walk.
     """
-    return type(a) is tuple and len(a) == len(b) and all(map(_same_items, a, b))
+    return type(a) is type(b) is tuple and len(a) == len(b) and all(map(_same_items, a, b))
 
 
 def _same_items(a, b):
-    return a is b or (type(a) is tuple and len(a) == len(b) and all(map(is_, a, b)))
+    return a is b or (type(a) is type(b) is tuple and len(a) == len(b) and all(map(is_, a, b)))
 
 
 def _same_value(a, b):
