@@ -302,11 +302,13 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
 
     def score_samples(self, X):
         """Minus the squared Mahalanobis distance of each row (higher: more normal)."""
-        return -self.mahalanobis(X)
+        distances = self.mahalanobis(X)
+        return np.negative(distances, out=distances)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, shape (n_samples,)."""
-        return self.score_samples(X) - self.offset_
+        distances = self.mahalanobis(X)  # -d - offset, in one pass: -offset - d
+        return np.subtract(-self.offset_, distances, out=distances)
 
     def predict(self, X):
         """+1 for inliers, -1 for outliers, shape (n_samples,)."""
