@@ -156,8 +156,8 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
         (density.fit if fit else density.partial_fit)(X, sample_weight=learned)
         if not density.__sklearn_is_fitted__():  # a first call of zero weight
             return self
+        distances = density.mahalanobis(X)  # X as given: its feature names are checked
         X, w = density._validate_input(X, sample_weight, reset=False)
-        distances = density.mahalanobis(X)
         if fit or not self.__sklearn_is_fitted__():
             histogram, weight = DistanceHistogram.empty(), 0.0
         else:

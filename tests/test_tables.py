@@ -57,14 +57,7 @@ ESTIMATORS = {
     "gaussian": lambda: OnlineGaussian(),
     "mixture": lambda: OnlineGaussianMixture(n_components=2, random_state=0),
     "classifier": lambda: OnlineGaussianClassifier(),
-    "outlier": pytest.param(
-        lambda: OnlineEllipticEnvelope(),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="fit computes the threshold's distances on the validated array, "
-            "which has lost the names: 'X does not have valid feature names'",
-        ),
-    ),
+    "outlier": lambda: OnlineEllipticEnvelope(),
 }
 
 
