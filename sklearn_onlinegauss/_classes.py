@@ -23,6 +23,7 @@ from ._shrinkage import (
     pool_labelled_fourth_moments,
     with_component,
 )
+from ._streaming import read_of_rows
 from ._structures import SHARED, STRUCTURES
 from .exceptions import outside_stacklevel
 
@@ -621,6 +622,7 @@ class PosteriorReads:
     a constant per row, finite at each row's maximum.
     """
 
+    @read_of_rows
     def predict_log_proba(self, X):
         """Log of the class posterior probabilities.
 
@@ -635,6 +637,7 @@ class PosteriorReads:
         """
         return log_posteriors(self._joint_log_likelihood(X))
 
+    @read_of_rows
     def predict_proba(self, X):
         """Class posterior probabilities.
 
@@ -649,6 +652,7 @@ class PosteriorReads:
         """
         return posteriors(self._joint_log_likelihood(X))
 
+    @read_of_rows
     def decision_function(self, X):
         """Log posterior of each class up to a constant per row.
 
@@ -664,6 +668,7 @@ class PosteriorReads:
         joint = self._joint_log_likelihood(X)
         return joint[:, 1] - joint[:, 0] if joint.shape[1] == 2 else np.ascontiguousarray(joint)
 
+    @read_of_rows
     def predict(self, X):
         """The most probable class of each row.
 
@@ -678,6 +683,7 @@ class PosteriorReads:
         """
         return self.classes_[first_largest(self._joint_log_likelihood(X))]
 
+    @read_of_rows
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of ``predict(X)`` against ``y``.
 

@@ -13,7 +13,7 @@ from ._base import StreamingEstimator
 from ._compat import Interval, StrOptions
 from ._density import DENSITY_CONSTRAINTS, check_target
 from ._merge import merged_like
-from ._streaming import Carry, cached_read, call_lock, check_fitted
+from ._streaming import Carry, cached_read, call_lock, check_fitted, read_of_rows
 from ._structures import SHARED, STRUCTURES
 
 __all__ = ["OnlineGaussianClassifier"]
@@ -403,6 +403,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         ratios = self._discriminants().ratios
         return ratios[: self._n_components(len(self.classes_), self.n_features_in_)].copy()
 
+    @read_of_rows
     def decision_function(self, X):
         """LDA's linear decision function, or the log posterior up to a constant per row.
 
@@ -426,6 +427,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
     @available_if(_has_linear_form)
+    @read_of_rows
     def transform(self, X):
         """Project the rows on LDA's discriminants (``covariance='shared'``).
 
@@ -494,6 +496,7 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
             form = self._quadratic()
         return per_class.finite_joint(lambda rows: form(rows) + log_priors, X, form.centre)
 
+    @read_of_rows
     def mahalanobis(self, X):
         """Squared Mahalanobis distances to every class (inf: not seen), (n_samples, n_classes)."""
         X = self._checked_rows(X)

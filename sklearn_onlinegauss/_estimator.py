@@ -17,7 +17,7 @@ from ._density import (
 from ._gaussians import batch_moments, scoring_rows
 from ._merge import combine_densities, merged_like
 from ._solvers import make_solver
-from ._streaming import Carry, check_fitted
+from ._streaming import Carry, check_fitted, read_of_rows
 from ._structures import STRUCTURES
 from ._threads import scoring_threads_for
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
@@ -368,6 +368,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
                 return structure.log_density(state, factor, X, normalizers)[:, 0]
             return getattr(structure, name)(state, factor, X)[:, 0]
 
+    @read_of_rows
     def score_samples(self, X):
         """Log-density of each row under the fitted Gaussian, shape (n_samples,)."""
         return self._per_row("log_density", X)
@@ -376,6 +377,7 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         """Mean log-likelihood of `X` (higher is better), for model selection."""
         return float(np.mean(self.score_samples(X)))
 
+    @read_of_rows
     def mahalanobis(self, X):
         """Squared Mahalanobis distance of each row to `location_`, shape (n_samples,)."""
         return self._per_row("mahalanobis", X)

@@ -21,7 +21,7 @@ from ._em import (
     warm_up,
     warn_lost,
 )
-from ._streaming import Carry
+from ._streaming import Carry, read_of_rows
 from ._structures import STRUCTURES
 
 __all__ = ["OnlineGaussianMixture"]
@@ -261,6 +261,7 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         state, factor, normalizers = self._fitted()
         return e_step(self._structure(), state, factor, self._check_X(X), normalizers)
 
+    @read_of_rows
     def score_samples(self, X):
         """Log-density of each row under the mixture, shape (n_samples,)."""
         return self._log_resp(X)[1]
@@ -269,11 +270,13 @@ class OnlineGaussianMixture(DensityMixin, StreamingEstimator):
         """Mean log-likelihood of ``X``."""
         return float(self.score_samples(X).mean())
 
+    @read_of_rows
     def predict_proba(self, X):
         """Responsibility of each component for each row, shape (n_samples, n_components)."""
         log_resp = self._log_resp(X)[0]  # laid out component by component
         return np.exp(log_resp, out=np.empty(log_resp.shape))
 
+    @read_of_rows
     def predict(self, X):
         """The most responsible component of each row, shape (n_samples,)."""
         return np.argmax(self._log_resp(X)[0], axis=1)

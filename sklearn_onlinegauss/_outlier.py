@@ -16,7 +16,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._estimator import OnlineGaussian
 from ._merge import merge
 from ._quantiles import DistanceHistogram, pool_distances, upper_quantile, upper_tail
-from ._streaming import cached_read, check_fitted
+from ._streaming import cached_read, check_fitted, read_of_rows
 
 __all__ = ["OnlineEllipticEnvelope"]
 
@@ -295,25 +295,30 @@ class OnlineEllipticEnvelope(OutlierMixin, StreamingEstimator):
             )
         return rows[1].copy()
 
+    @read_of_rows
     def mahalanobis(self, X):
         """Squared Mahalanobis distance of each row under the density, shape (n_samples,)."""
         check_fitted(self, "_histogram")
         return self._fitted_density().mahalanobis(X)
 
+    @read_of_rows
     def score_samples(self, X):
         """Minus the squared Mahalanobis distance of each row (higher: more normal)."""
         distances = self.mahalanobis(X)
         return np.negative(distances, out=distances)
 
+    @read_of_rows
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers, shape (n_samples,)."""
         distances = self.mahalanobis(X)  # -d - offset, in one pass: -offset - d
         return np.subtract(-self.offset_, distances, out=distances)
 
+    @read_of_rows
     def predict(self, X):
         """+1 for inliers, -1 for outliers, shape (n_samples,)."""
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
+    @read_of_rows
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y`` (+1 inlier, -1 outlier)."""
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)

@@ -8,6 +8,7 @@ and the pass of mini-batch steps (:func:`stream`), which returns a new
 :class:`Carry` and touches nothing, so that a failed call changes no state.
 """
 
+import functools
 import math
 import threading
 import weakref
@@ -21,6 +22,8 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
+from ._gaussians import scoring_rows
+from ._threads import scoring_threads_for
 
 __all__ = [
     "Carry",
@@ -29,6 +32,7 @@ __all__ = [
     "cached_read",
     "call_lock",
     "check_fitted",
+    "read_of_rows",
     "stream",
 ]
 
@@ -86,6 +90,23 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
         if average_from is not None and t >= average_from:
             average = update_average(average, moments(state), weight)
     return Carry(state, average, t, n_seen, n_shrunk)
+
+
+def read_of_rows(read):
+    """Decorator of a read ``read(self, X, ...)``: the whole call (validation included) on
+    the BLAS threads of one block of its rows' distances (:func:`~._threads.scoring_threads_for`),
+    set once, so that a small read never wakes a BLAS thread."""
+
+    @functools.wraps(read)
+    def read_on_threads(self, X, *args, **kwargs):
+        shape = getattr(X, "shape", None)
+        if shape is None or len(shape) != 2 or 0 in shape:  # validation will say
+            return read(self, X, *args, **kwargs)
+        rows, d = shape
+        with scoring_threads_for(min(rows, scoring_rows(d)), d):
+            return read(self, X, *args, **kwargs)
+
+    return read_on_threads
 
 
 #: Largest magnitude whose square float64 holds, with room for sums.
