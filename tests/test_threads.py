@@ -61,3 +61,60 @@ def test_blocks_of_a_long_solve_keep_scipys_threads(two_threads, monkeypatch):
     _linalg.solve_lower(L, B)
     _linalg.solve_lower(L, B, call_work=_threads.LAPACK_THREADED_WORK)
     assert seen == [1, 2]
+
+
+def _estimators_and_calls(rng, n, d):
+    from sklearn_onlinegauss import (
+        OnlineEllipticEnvelope,
+        OnlineGaussian,
+        OnlineGaussianClassifier,
+        OnlineGaussianMixture,
+    )
+
+    X, y = rng.normal(size=(n, d)), rng.integers(3, size=n)
+    yield OnlineGaussian(), lambda e: e.partial_fit(X), "score_samples", X
+    yield OnlineGaussianMixture(2, random_state=0), lambda e: e.partial_fit(X), "predict_proba", X
+    yield OnlineEllipticEnvelope(), lambda e: e.partial_fit(X), "decision_function", X
+    clf = OnlineGaussianClassifier()
+    yield clf, lambda e: e.partial_fit(X, y, classes=[0, 1, 2]), "predict_proba", X
+
+
+@pytest.mark.parametrize("rows, threads", [(1000, 1), (20000, 2)])
+def test_whole_calls_of_small_work_run_on_one_thread(two_threads, monkeypatch, rows, threads):
+    # The validation's pass (the first BLAS call of every call) sees the thread count the
+    # call's work sets (the user guide's 'threads' paragraph): one for 1000 x 64 chunks,
+    # a chunk big enough for threads to pay keeps them.
+    from sklearn_onlinegauss import _streaming
+
+    seen, check = [], _streaming._squares_sum_finitely
+
+    def spy(X):
+        seen.append(min(_thread_counts()))
+        return check(X)
+
+    monkeypatch.setattr(_streaming, "_squares_sum_finitely", spy)
+    for est, learn, read, X in _estimators_and_calls(np.random.default_rng(0), rows, 64):
+        # The mixture's steps are batches of 200 rows at any chunk size: one thread.
+        expected = threads if est._batch_work(rows, 64) >= _threads.THREADED_WORK else 1
+        seen.clear()
+        learn(est)  # a first call: validation through validate_data
+        learn(est)  # the streaming case: the plain-array shortcut
+        assert seen == [expected] * len(seen) and len(seen) >= 2, type(est).__name__
+        seen.clear()
+        getattr(est, read)(X)
+        assert seen == [threads] * len(seen) and seen, f"{type(est).__name__}.{read}"
+    assert min(_thread_counts()) == 2  # restored
+
+
+def test_a_users_own_limit_is_kept_through_a_call(monkeypatch):
+    from sklearn_onlinegauss import _streaming
+
+    seen, check = [], _streaming._squares_sum_finitely
+    monkeypatch.setattr(
+        _streaming, "_squares_sum_finitely", lambda X: seen.append(_thread_counts()) or check(X)
+    )
+    with threadpool_limits(limits=1, user_api="blas"):
+        for est, learn, read, X in _estimators_and_calls(np.random.default_rng(1), 20000, 64):
+            learn(est)
+            getattr(est, read)(X)
+    assert seen and all(max(counts) == 1 for counts in seen)
