@@ -596,9 +596,10 @@ def first_largest(joint):
     """``np.argmax(joint, axis=1)``, faster for scores laid out class by class.
 
     numpy's ``argmax`` over the short axis of many rows runs an inner loop per
-    row; with many more rows than classes this goes class by class instead,
-    each over contiguous scores, the last class first so that the first of
-    ties is kept.
+    row; with many more rows than classes this finds each row's largest score
+    along contiguous rows instead, then the first class that has it: the
+    largest of ``K - k`` over the classes ``k`` at the row's largest, so that
+    the first of ties is kept.
     """
     n, K = joint.shape
     by_class = joint.T
@@ -607,10 +608,9 @@ def first_largest(joint):
     top = by_class.max(axis=0)
     if np.isnan(top).any():  # argmax's first NaN
         return np.argmax(joint, axis=1)
-    index = np.empty(n, dtype=np.intp)  # each row equals its largest somewhere
-    for k in range(K - 1, -1, -1):
-        index[by_class[k] == top] = k
-    return index
+    rank = np.arange(K, 0, -1, dtype=np.min_scalar_type(K))
+    ranked = np.multiply(by_class == top, rank[:, None], dtype=rank.dtype)
+    return K - ranked.max(axis=0).astype(np.intp)
 
 
 class PosteriorReads:

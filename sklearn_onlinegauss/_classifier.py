@@ -494,7 +494,13 @@ class OnlineGaussianClassifier(per_class.PosteriorReads, ClassifierMixin, Stream
             form = cached_read(self, (self._state,), self._linear, name="linear")
         else:
             form = self._quadratic()
-        return per_class.finite_joint(lambda rows: form(rows) + log_priors, X, form.centre)
+
+        def joint_at(rows):  # the priors added in place: no second array of the rows' size
+            joint = form(rows)
+            joint += log_priors
+            return joint
+
+        return per_class.finite_joint(joint_at, X, form.centre)
 
     @read_of_rows
     def mahalanobis(self, X):

@@ -79,7 +79,7 @@ def test_distances_of_many_rows_equal_those_row_by_row(name):
         np.testing.assert_allclose(many[:, 0], solved, rtol=1e-12)
 
 
-@pytest.mark.parametrize("shape", [(1, 3), (5, 3), (2000, 10), (2000, 2), (50, 1)])
+@pytest.mark.parametrize("shape", [(1, 3), (5, 3), (2000, 10), (2000, 2), (50, 1), (8000, 300)])
 @pytest.mark.parametrize("by_class", [False, True])
 def test_first_largest_is_argmax_ties_included(shape, by_class):
     rng = np.random.default_rng(2)
