@@ -39,6 +39,7 @@ import argparse
 import os
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from scipy.stats import multivariate_normal
@@ -175,7 +176,7 @@ def table(groups, rounds):
             cells = []
             for threads in (1, None):
                 with threadpool_limits(threads):
-                    figure, fastest = ratio(lambda: ours(X), lambda: theirs(X), rounds)
+                    figure, fastest = ratio(partial(ours, X), partial(theirs, X), rounds)
                 cells.append(f"{figure:9.2f} {_duration(fastest):>9s}")
             print(f"{label:58s} {d:4d} {err:8.1e} {' '.join(cells)}", flush=True)
     return failed
