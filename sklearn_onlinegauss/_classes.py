@@ -13,7 +13,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._compat import InvalidParameterError
 from ._gaussians import Gaussians, scoring_rows
-from ._linalg import solve_lower
+from ._linalg import block_threads_for, solve_lower
 from ._shrinkage import (
     FourthMoments,
     combine_fourth_moments,
@@ -439,8 +439,9 @@ class LinearForm(NamedTuple):
         joint = np.empty((len(self.coef), len(X))).T
         rows = scoring_rows(len(self.centre))
         centred = np.empty((min(rows, len(X)), len(self.centre)))
-        with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
-            for start in range(0, len(X), rows):
+        work = joint.size * len(self.centre)
+        with np.errstate(over="ignore", invalid="ignore"), block_threads_for(work):
+            for start in range(0, len(X), rows):  # scored nearer by finite_joint if need be
                 block = X[start : start + rows]
                 R = centred[: len(block)]
                 np.subtract(block, self.centre, out=R)

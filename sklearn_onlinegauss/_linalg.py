@@ -10,6 +10,7 @@ The rank-k updates of a large covariance call numpy's own BLAS
 """
 
 import ctypes
+from contextlib import nullcontext
 from functools import cache, lru_cache
 
 import numpy as np
@@ -17,17 +18,26 @@ from scipy.linalg import LinAlgError
 from scipy.linalg.blas import dtrsm
 from scipy.linalg.lapack import dpotrf, dtrtri
 
-from ._threads import UNTHREADED_WORK, lapack_threads_for, numpy_blas_path
+from ._threads import (
+    LAPACK_THREADED_WORK,
+    UNTHREADED_WORK,
+    blas_threads_for,
+    lapack_threads_for,
+    numpy_blas_path,
+)
 
 __all__ = [
     "add_scatter",
     "blend_scatter",
+    "block_threads_for",
     "cholesky_lower",
     "eigvalsh",
     "lower_inverse",
     "mirror_lower",
     "solve_lower",
 ]
+
+_UNLIMITED = nullcontext()
 
 #: Eigenvalues of a symmetric matrix: numpy's has less per-call overhead.
 eigvalsh = np.linalg.eigvalsh
@@ -67,6 +77,21 @@ def _trsm(L, B, trans):
     else:
         X = dtrsm(1.0, L, matrix, lower=1, trans_a=int(trans))
     return X if B.ndim == 2 else X[:, 0]
+
+
+def block_threads_for(call_work):
+    """The BLAS threads of one block's matrix product in a call of ``call_work`` flops.
+
+    The rule :func:`solve_lower` follows for scipy's solves, on numpy's
+    products: one thread for every block (a block's product is short, and on
+    a loaded machine a second thread can keep it waiting longer than it
+    takes), unless the whole call is of ``LAPACK_THREADED_WORK`` flops or more.
+    Below ``UNTHREADED_WORK`` no limit is set: OpenBLAS keeps such calls on one
+    thread anyway, and setting it would cost a short read more than its products.
+    """
+    if call_work < UNTHREADED_WORK:
+        return _UNLIMITED
+    return blas_threads_for(None if call_work >= LAPACK_THREADED_WORK else 0)  # 0: one
 
 
 def lower_inverse(L):

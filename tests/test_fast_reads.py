@@ -121,3 +121,25 @@ def test_classifier_reads_are_c_ordered_and_equal_their_plain_forms(covariance):
         np.testing.assert_allclose(
             clf.decision_function(X), X @ clf.coef_.T + clf.intercept_, rtol=1e-12, atol=1e-12
         )
+
+
+def test_block_products_run_on_one_thread_unless_the_call_is_long():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_onlinegauss._linalg import block_threads_for
+    from sklearn_onlinegauss._threads import LAPACK_THREADED_WORK, UNTHREADED_WORK
+
+    def threads():
+        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    with threadpool_limits(2, user_api="blas"):
+        if threads() < 2:
+            pytest.skip("a BLAS of one thread")
+        with block_threads_for(UNTHREADED_WORK):
+            assert threads() == 1
+        for work in (UNTHREADED_WORK - 1, LAPACK_THREADED_WORK):  # short: no limit set; long
+            with block_threads_for(work):
+                assert threads() == 2
+        assert threads() == 2
+    with threadpool_limits(1), block_threads_for(LAPACK_THREADED_WORK):
+        assert threads() == 1  # the user's limit kept

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.linalg import cho_solve
 
 from .._gaussians import Gaussians, pool, scoring_rows, step_toward
-from .._linalg import lower_inverse, solve_lower
+from .._linalg import block_threads_for, lower_inverse, solve_lower
 from .._regularization import (
     cholesky,
     component_magnitudes,
@@ -76,7 +76,7 @@ def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None, buffers=None
         with scoring_threads_for(len(X), d):
             Z = R @ whitening
         return np.einsum("ij,ij->i", Z, Z, out=out)
-    work = len(X) * d**2  # a long call keeps scipy's threads for every block
+    work = len(X) * d**2  # a long call keeps its threads for every block, a short one none
     centred, whitened = block_buffers(X, d) if buffers is None else buffers
     for start in range(0, len(X), rows):
         block = X[start : start + rows]
@@ -87,7 +87,7 @@ def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None, buffers=None
             np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
             continue
         Z = whitened[: len(block)]
-        with scoring_threads_for(len(R), d):
+        with block_threads_for(work):
             np.matmul(R, whitening, out=Z)
         np.einsum("ij,ij->i", Z, Z, out=out[start : start + rows])
     return out
