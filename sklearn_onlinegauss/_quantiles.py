@@ -24,10 +24,11 @@ Gaussian's rate; its sum of squared weights gives the effective number of
 rows, ``1 / sum w**2`` (exactly ``t`` for ``'optimal'``).
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import betainc, betaincinv, chdtri
+from scipy.special import betainc, betaincinv, betaln, chdtri
 
 __all__ = ["DistanceHistogram", "pool_distances", "upper_quantile", "upper_tail"]
 
@@ -108,4 +109,9 @@ def _distance(p, d, n):
     """The in-sample squared distance among ``n`` rows with upper-tail probability ``p``."""
     if n <= d + 1:
         return float(chdtri(d, p))
-    return float((n - 1) * (1.0 - betaincinv((n - d - 1) / 2, d / 2, p)))
+    a, b = (n - d - 1) / 2, d / 2
+    x = betaincinv(a, b, p)
+    if not np.isfinite(x):  # p too small for scipy's inverse: its leading term there,
+        # I_x(a, b) ~ x**a / (a B(a, b)), is x = (p a B(a, b))**(1/a), 0 where p is
+        x = math.exp((math.log(p) + math.log(a) + betaln(a, b)) / a) if p > 0 else 0.0
+    return float((n - 1) * (1.0 - x))

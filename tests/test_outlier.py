@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.special import betaincinv
 from scipy.stats import chi2
 from sklearn.covariance import EllipticEnvelope, EmpiricalCovariance
 from sklearn.datasets import load_breast_cancer
@@ -378,3 +379,33 @@ def test_dist_and_support_are_defined_after_fit_only():
         assert not hasattr(detector, "dist_") and not hasattr(detector, "support_")
     with pytest.raises(AttributeError, match="defined after fit"):
         _ = streamed.dist_
+
+
+@pytest.mark.parametrize("p", [1e-250, 1e-300, 5e-324, 0.0])
+def test_a_threshold_in_the_histograms_last_bin_is_finite(p):
+    # The last bin holds rows beyond every in-sample distance (p underflowing): its level
+    # is the largest in-sample distance, n - 1, where scipy's inverse returns NaN.
+    from sklearn_onlinegauss._quantiles import _distance
+
+    d, n = 3, 18.18
+    assert _distance(p, d, n) == pytest.approx(n - 1, rel=1e-12)
+    assert _distance(1e-30, d, n) == pytest.approx(
+        (n - 1) * (1 - betaincinv((n - d - 1) / 2, d / 2, 1e-30)), rel=1e-12
+    )
+
+
+def test_a_stream_whose_quantile_is_past_every_in_sample_distance_keeps_a_finite_offset():
+    # Found by the state machine (tests/test_state_machine.py's detector stream, values at
+    # 1e-5, learn_outliers=False, weights with zeros): two rows of the second chunk lie
+    # beyond every in-sample distance, and the threshold read NaN.
+    mixing = np.array([[2, 0, 0], [1, 1, 0], [0, 0.5, 3]])
+
+    def rows(seed, n):
+        return (np.random.default_rng(seed).normal(size=(n, 3)) @ mixing + 100) * 1e-5
+
+    w = np.random.default_rng(244).integers(0, 3, 12).astype(float)
+    w[0] = 1.0
+    det = OnlineEllipticEnvelope(learn_outliers=False)
+    det.partial_fit(rows(244, 12), sample_weight=w).partial_fit(rows(248, 11))
+    assert np.isfinite(det.offset_)
+    assert det.offset_ == pytest.approx(-(det._histogram.effective_rows - 1), rel=1e-12)
