@@ -143,3 +143,26 @@ def test_block_products_run_on_one_thread_unless_the_call_is_long():
         assert threads() == 2
     with threadpool_limits(1), block_threads_for(LAPACK_THREADED_WORK):
         assert threads() == 1  # the user's limit kept
+
+
+@pytest.mark.parametrize("n_rows", [1, 3, 5000])
+def test_rows_beyond_float64_are_read_without_a_warning(n_rows):
+    import warnings
+
+    from sklearn_onlinegauss import OnlineGaussian, OnlineGaussianMixture
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(600, 4)) * 1e-4  # variances 1e-8: the distances overflow
+    y = np.repeat([0, 1, 2], 200)
+    far = np.full((n_rows, 4), 1e150) * np.where(np.arange(4) % 2, 1.0, -1.0)
+    density = OnlineGaussian().fit(X)
+    mixture = OnlineGaussianMixture(2, random_state=0).fit(X)
+    classifier = OnlineGaussianClassifier().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(density.mahalanobis(far) == np.inf)
+        assert np.all(density.score_samples(far) == -np.inf)
+        assert np.all(mixture.score_samples(far) == -np.inf)
+        assert np.isfinite(mixture.predict_proba(far)).all()
+        assert np.all(classifier.mahalanobis(far) == np.inf)
+        np.testing.assert_allclose(classifier.predict_proba(far).sum(axis=1), 1.0)

@@ -20,6 +20,14 @@ __all__ = ["Full"]
 
 #: The whitening matrices of the factors in use: ``id(factor) -> (weakref, matrices)``.
 _WHITENINGS = {}
+
+
+def _beyond_float64():
+    """The products of rows too far for float64 give inf (or NaN, from inf - inf), which
+    the reads score as they did the solves', with no warning."""
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 #: Flops of a triangular inverse (``d**3 / 3``) small enough to compute for any read.
 SMALL_INVERSE = 2**12
 
@@ -73,24 +81,34 @@ def _matrix_mahalanobis(X, origin, mean, chol, out, whitening=None, buffers=None
         if whitening is None:
             Z = solve_lower(chol, R.T)
             return np.einsum("ij,ij->j", Z, Z, out=out)
-        with scoring_threads_for(len(X), d):
+        with scoring_threads_for(len(X), d), _beyond_float64():
             Z = R @ whitening
-        return np.einsum("ij,ij->i", Z, Z, out=out)
+            return _row_squares(Z, out)
     work = len(X) * d**2  # a long call keeps its threads for every block, a short one none
     centred, whitened = block_buffers(X, d) if buffers is None else buffers
-    for start in range(0, len(X), rows):
-        block = X[start : start + rows]
-        R = np.subtract(block, origin, out=centred[: len(block)])
-        R -= mean
-        if whitening is None:
+    if whitening is None:
+        for start in range(0, len(X), rows):
+            block = X[start : start + rows]
+            R = np.subtract(block, origin, out=centred[: len(block)])
+            R -= mean
             Z = solve_lower(chol, R.T, call_work=work)
             np.einsum("ij,ij->j", Z, Z, out=out[start : start + rows])
-            continue
-        Z = whitened[: len(block)]
-        with block_threads_for(work):
-            np.matmul(R, whitening, out=Z)
-        np.einsum("ij,ij->i", Z, Z, out=out[start : start + rows])
+        return out
+    with block_threads_for(work), _beyond_float64():
+        for start in range(0, len(X), rows):
+            block = X[start : start + rows]
+            R = np.subtract(block, origin, out=centred[: len(block)])
+            R -= mean
+            Z = np.matmul(R, whitening, out=whitened[: len(block)])
+            _row_squares(Z, out[start : start + rows])
     return out
+
+
+def _row_squares(Z, out):
+    """Each row's sum of squares into ``out``, squaring ``Z`` in place: a product with
+    ones (BLAS's), which sums short rows faster than ``einsum`` does."""
+    np.square(Z, out=Z)
+    return np.matmul(Z, np.ones(Z.shape[1]), out=out)
 
 
 def block_buffers(X, n_features):
@@ -170,8 +188,9 @@ class Full(Structure):
             return None
         r = X[0] - state.origins[0]
         r -= state.means[0]
-        z = r @ whitening[0]
-        return z @ z
+        with _beyond_float64():
+            z = r @ whitening[0]
+            return z @ z
 
     def log_density(self, state, factor, X, normalizers=None):
         distance = None if normalizers is None else self._one_distance(state, factor, X)
@@ -187,7 +206,8 @@ class Full(Structure):
         if len(X) == 1 and whitening is not None:  # one row: every component at once
             R = X - state.origins
             R -= state.means
-            Z = np.matmul(R[:, None, :], whitening)[:, 0]
+            with _beyond_float64():
+                Z = np.matmul(R[:, None, :], whitening)[:, 0]
             return np.einsum("kj,kj->k", Z, Z)[None]
         out = np.empty((len(state.means), len(X)))
         buffers = block_buffers(X, X.shape[1])

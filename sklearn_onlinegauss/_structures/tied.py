@@ -12,7 +12,7 @@ from .._regularization import (
     regularized_matrix,
 )
 from ._base import rows_of, start_of
-from .full import Full, _matrix_mahalanobis, block_buffers, whitenings
+from .full import Full, _beyond_float64, _matrix_mahalanobis, block_buffers, whitenings
 
 __all__ = ["Tied"]
 
@@ -135,7 +135,8 @@ class Tied(Full):
         if len(X) == 1 and W is not None:  # one row: every component at once
             R = X - state.origins
             R -= state.means
-            Z = R @ W
+            with _beyond_float64():
+                Z = R @ W
             return np.einsum("kj,kj->k", Z, Z)[None]
         out = np.empty((len(state.means), len(X)))
         buffers = block_buffers(X, X.shape[1])
