@@ -14,12 +14,11 @@ from ._density import (
     data_driven_intensity,
     warn_deprecated,
 )
-from ._gaussians import batch_moments, scoring_rows
+from ._gaussians import batch_moments
 from ._merge import combine_densities, merged_like
 from ._solvers import make_solver
 from ._streaming import Carry, check_fitted, read_of_rows
 from ._structures import STRUCTURES
-from ._threads import scoring_threads_for
 from .exceptions import ShrunkStepWarning, _warn, outside_stacklevel
 
 __all__ = ["OnlineGaussian"]
@@ -362,11 +361,10 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
         """``name`` (a structure's per-row read) of the rows ``X``, for the one component."""
         state, factor, normalizers = self._fitted()
         X = self._check_X(X)
-        structure, d = self._structure(), X.shape[1]
-        with scoring_threads_for(min(len(X), scoring_rows(d)), d):
-            if name == "log_density":
-                return structure.log_density(state, factor, X, normalizers)[:, 0]
-            return getattr(structure, name)(state, factor, X)[:, 0]
+        structure = self._structure()  # on the threads read_of_rows set for the call
+        if name == "log_density":
+            return structure.log_density(state, factor, X, normalizers)[:, 0]
+        return getattr(structure, name)(state, factor, X)[:, 0]
 
     @read_of_rows
     def score_samples(self, X):
