@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import InvalidParameterError
-from ._gaussians import Gaussians, scoring_rows
+from ._gaussians import Gaussians
 from ._linalg import block_threads_for, solve_lower
 from ._shrinkage import (
     FourthMoments,
@@ -411,13 +411,20 @@ class QuadraticForm(NamedTuple):
 class LinearForm(NamedTuple):
     """A shared covariance's joint log-likelihoods, less the term common to every class."""
 
-    centre: np.ndarray
+    centre: np.ndarray  # the mean of the class means, toward which finite_joint scores
     coef: np.ndarray  # (n_classes, d): precision times each mean about the centre
-    intercept: np.ndarray  # -inf for a class not seen
+    intercept: np.ndarray  # about the origin: -inf for a class not seen
 
     @classmethod
     def of(cls, structure, fitted, seen):
-        """The form of ``fitted``, a ``(Gaussians, factor, normalizers)`` of the classes seen."""
+        """The form of ``fitted``, a ``(Gaussians, factor, normalizers)`` of the classes seen.
+
+        ``(x - c) coef' + b`` with ``c`` the centre, computed as ``x coef' +
+        (b - c coef')``, with no pass that centres the rows: the centre is
+        itself known to the rounding of the class means, ``eps |c|``, which
+        moves the centred form's values as much as the products' rounding of
+        ``x`` rather than ``x - c`` does.
+        """
         state, factor, _ = fitted
         locations = state.locations
         precision = structure.precisions(factor, locations.shape[1])[0]
@@ -426,26 +433,19 @@ class LinearForm(NamedTuple):
         coef[seen] = (locations - centre) @ precision
         intercept = np.full(len(seen), -np.inf)
         intercept[seen] = -0.5 * np.einsum("ij,ij->i", coef[seen], locations - centre)
-        return cls(centre, coef, intercept)
+        return cls(centre, coef, intercept - coef @ centre)
 
     def __call__(self, X):
         """``X``'s joint log-likelihoods less log priors, (n_samples, n_classes), to a constant.
 
         Laid out class by class (the transpose of a C-ordered array), as the
         quadratic form's: the reads' sums and maxima over the classes then run
-        along contiguous rows. The rows are centred a block at a time, into one
-        buffer that stays in cache.
+        along contiguous rows.
         """
         joint = np.empty((len(self.coef), len(X))).T
-        rows = scoring_rows(len(self.centre))
-        centred = np.empty((min(rows, len(X)), len(self.centre)))
-        work = joint.size * len(self.centre)
-        with np.errstate(over="ignore", invalid="ignore"), block_threads_for(work):
-            for start in range(0, len(X), rows):  # scored nearer by finite_joint if need be
-                block = X[start : start + rows]
-                R = centred[: len(block)]
-                np.subtract(block, self.centre, out=R)
-                np.matmul(R, self.coef.T, out=joint[start : start + rows])
+        with np.errstate(over="ignore", invalid="ignore"):  # scored nearer by finite_joint
+            with block_threads_for(joint.size * len(self.centre)):
+                np.matmul(X, self.coef.T, out=joint)
             joint += self.intercept
         return joint
 

@@ -166,3 +166,19 @@ def test_rows_beyond_float64_are_read_without_a_warning(n_rows):
         assert np.isfinite(mixture.predict_proba(far)).all()
         assert np.all(classifier.mahalanobis(far) == np.inf)
         np.testing.assert_allclose(classifier.predict_proba(far).sum(axis=1), 1.0)
+
+
+def test_shared_classifier_reads_as_well_far_from_the_origin():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(3000, 5)) + np.repeat(np.eye(5)[:3] * 3, 1000, axis=0)
+    y = np.repeat([0, 1, 2], 1000)
+    near = OnlineGaussianClassifier(covariance="shared").fit(X, y)
+    offset = 1e7  # the class means are known to about eps * offset = 2e-9
+    far = OnlineGaussianClassifier(covariance="shared").fit(X + offset, y)
+    np.testing.assert_allclose(
+        far.predict_log_proba(X + offset), near.predict_log_proba(X), rtol=1e-6, atol=1e-6
+    )
+    float32 = X.astype(np.float32)
+    np.testing.assert_allclose(
+        near.predict_log_proba(float32), near.predict_log_proba(float32.astype(float)), atol=1e-12
+    )
