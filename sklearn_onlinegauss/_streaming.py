@@ -22,8 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._averaging import update_average
 from ._compat import check_sample_weight, validate_data
-from ._gaussians import scoring_rows
-from ._threads import scoring_threads_for
+from ._linalg import block_threads_for
 
 __all__ = [
     "Carry",
@@ -94,8 +93,8 @@ def stream(carry, X, w, batch_size, order, step, moments, average_from):
 
 def read_of_rows(read):
     """Decorator of a read ``read(self, X, ...)``: the whole call (validation included) on
-    the BLAS threads of one block of its rows' distances (:func:`~._threads.scoring_threads_for`),
-    set once, so that a small read never wakes a BLAS thread."""
+    the BLAS threads its blocks use (:func:`~._linalg.block_threads_for` of the rows' work),
+    set once, so that a read never wakes a BLAS thread its blocks would not use."""
 
     @functools.wraps(read)
     def read_on_threads(self, X, *args, **kwargs):
@@ -103,7 +102,7 @@ def read_of_rows(read):
         if shape is None or len(shape) != 2 or 0 in shape:  # validation will say
             return read(self, X, *args, **kwargs)
         rows, d = shape
-        with scoring_threads_for(min(rows, scoring_rows(d)), d):
+        with block_threads_for(rows * d * d):
             return read(self, X, *args, **kwargs)
 
     return read_on_threads
