@@ -255,7 +255,8 @@ class OnlineGaussian(DensityMixin, StreamingEstimator):
 
         def loss(carry, score, read):
             state, factor = read()
-            spread = structure.expected_log_density(factor, data or self._moments(carry.state))
+            moments = self._moments(carry.state) if own else data
+            spread = structure.expected_log_density(factor, moments)
             off = 0.0 if own else structure.mahalanobis(state, factor, mean[None])[0, 0]
             return float(0.5 * off - spread[0])
 

@@ -98,7 +98,7 @@ class Settled:
     def note(self):
         return self._last
 
-    def _reading(self, carry, read):
+    def _reading(self, read):
         est = self.estimator
         state, _ = read()
         try:
@@ -143,8 +143,7 @@ class Settled:
         est = self.estimator
         t_before = self.history[-1][0] if self.history else 0.0
         weight = carry.t - t_before
-        reading = self._reading(carry, read)
-        self.history.append((carry.t, reading, self._log_retention(t_before, weight)))
+        self.history.append((carry.t, self._reading(read), self._log_retention(t_before, weight)))
         if est.tol is None or len(self.history) < 2:
             return False
         log_kept, back = 0.0, len(self.history) - 1
