@@ -22,16 +22,15 @@ user guide's "Threads" section (docs/performance.rst) come from both modes.
 
 import argparse
 import copy
-import subprocess
 import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import ThreadpoolController, threadpool_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _load import busy, one_thread  # noqa: E402
 from run import best_times  # noqa: E402
 
 from sklearn_onlinegauss import (  # noqa: E402
@@ -76,15 +75,6 @@ def stream(fitted, labelled, chunks):
             est.partial_fit(X, y)
         else:
             est.partial_fit(X)
-
-
-#: Found once: threadpool_limits() would look for the libraries again on every call.
-CONTROLLER = ThreadpoolController()
-
-
-def one_thread(fn, *args):
-    with CONTROLLER.limit(limits=1):
-        fn(*args)
 
 
 @contextmanager
@@ -162,15 +152,8 @@ def main():
     parser.add_argument("--threshold", action="store_true", help="where two threads pay")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-    print(f"BLAS threads by default: {threads}; {args.busy} busy processes")
-    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
-    try:
+    with busy(args.busy):
         (threshold if args.threshold else streams)(args)
-    finally:
-        for process in spin:
-            process.kill()
-            process.wait()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 
 Starts ``--busy`` processes that spin (as other jobs on a shared machine do),
 then times, in turns, each workload with the BLAS threads the machine gives
-and inside ``threadpool_limits(1)``: the README's quick start, batches of 100
+and with one BLAS thread: the README's quick start, batches of 100
 at d=100, one-row ``adam`` steps at d=10 and ``score_samples`` of 10 rows at
 d=2 (triangular solves). Prints time(default threads) /
 time(one thread): 1.0 means threads cost nothing. Without load (``--busy 0``)
@@ -13,15 +13,14 @@ it shows what threads gain where they do.
 
 import argparse
 import re
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _load import busy, one_thread  # noqa: E402
 from run import best_times  # noqa: E402
 
 from sklearn_onlinegauss import OnlineGaussian  # noqa: E402
@@ -53,21 +52,13 @@ def small_scores(X, rows=10):
         est.score_samples(X[i : i + rows])
 
 
-def one_thread(fn, *args):
-    with threadpool_limits(1):
-        fn(*args)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--busy", type=int, default=2, help="spinning processes")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-    print(f"BLAS threads by default: {threads}; {args.busy} busy processes")
-    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
-    try:
+    with busy(args.busy):
         rng = np.random.default_rng(0)
         workloads = {
             "README quick start": (quick_start,),
@@ -79,9 +70,6 @@ def main():
         for name, (fn, *data) in workloads.items():
             t = best_times(args.repeat, default=(fn, *data), one=(one_thread, fn, *data))
             print(f"{name:26s} {t['default'] / t['one']:21.2f}x", flush=True)
-    finally:
-        for process in spin:
-            process.kill()
 
 
 if __name__ == "__main__":
